@@ -1,0 +1,124 @@
+"""`triage check`: saved answer files in, results out, clear one-line errors for bad files."""
+
+from __future__ import annotations
+
+import json
+import pytest
+import yaml
+
+from triage.cli import cli
+
+from .conftest import ENGINES, EXAMPLES, MINI, TESTS
+
+GOOD = sorted((TESTS / "answers" / "good").iterdir())
+BAD_DIR = TESTS / "answers" / "bad"
+BAD_EXPECTED = yaml.safe_load((BAD_DIR / "expected.yaml").read_text())
+BAD = sorted(p for p in BAD_DIR.iterdir() if p.name != "expected.yaml")
+EXAMPLE_FILES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
+
+
+def check(runner, *args):
+    return runner.invoke(cli, ["check", *map(str, args)], catch_exceptions=False)
+
+
+def test_every_bad_file_has_an_expected_message():
+    assert sorted(p.name for p in BAD) == sorted(BAD_EXPECTED)
+
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda p: p.name)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_good_answer_files_give_a_result(runner, path, engine):
+    result = check(runner, path, "--rules", MINI, "--engine", engine, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["urgency"] in ("self_care", "routine", "soon", "urgent", "emergency")
+    assert data["emergency_signs"], "every result lists the emergency signs"
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda p: p.name)
+def test_bad_answer_files_get_one_clear_line(runner, path):
+    result = check(runner, path, "--rules", MINI)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith(str(path)), lines[0]
+    assert BAD_EXPECTED[path.name] in lines[0]
+
+
+def test_several_bad_fields_are_all_reported(runner, tmp_path):
+    path = tmp_path / "two.yaml"
+    path.write_text("feeling: wobbly\nminutes: -3\n")
+    result = check(runner, path, "--rules", MINI)
+    assert result.exit_code == 2
+    assert [line.split(": field ")[0] for line in result.stderr.splitlines()] == [f"{path}:1:10", f"{path}:2:10"]
+
+
+def test_a_directory_or_missing_file_is_a_clear_error(runner, tmp_path):
+    for target, message in ((tmp_path, "is a directory"), (tmp_path / "nope.yaml", "no such file")):
+        result = check(runner, target, "--rules", MINI)
+        assert result.exit_code == 2
+        assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json"])
+def test_examples_in_every_format(runner, path, fmt):
+    result = check(runner, path, "--format", fmt)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    if fmt == "json":
+        data = json.loads(out)
+        assert data["schema_version"] == 1
+        assert len(data["headline"]) <= 140
+    elif fmt == "text":
+        headline = out.splitlines()[0]
+        assert 0 < len(headline) <= 140
+        assert "EMERGENCY" in out
+    elif fmt == "html":
+        assert out.startswith("<!DOCTYPE html>") and out.rstrip().endswith("</html>")
+    else:
+        assert out.startswith("# ")
+
+
+def test_examples_cover_self_care_soon_and_emergency(runner):
+    levels = set()
+    for path in EXAMPLE_FILES:
+        result = check(runner, path, "--format", "json")
+        levels.add(json.loads(result.stdout)["urgency"])
+    assert {"self_care", "soon", "emergency"} <= levels
+
+
+def test_fail_on(runner):
+    cramp = TESTS / "answers" / "good" / "cramp-locked.yaml"
+    assert check(runner, cramp, "--rules", MINI, "--fail-on", "urgent").exit_code == 0
+    result = runner.invoke(cli, ["check", "-", "--rules", str(MINI), "--fail-on", "urgent"],
+                           input="feeling: locked\nminutes: 45\nstretch_helps: no\n")
+    assert result.exit_code == 1
+    assert "Get seen today" in result.stdout
+    result = runner.invoke(cli, ["check", "-", "--rules", str(MINI), "--fail-on", "emergency"],
+                           input="feeling: locked\nminutes: 45\nstretch_helps: no\n")
+    assert result.exit_code == 0
+
+
+def test_unknown_engine_and_format_are_usage_errors(runner):
+    path = GOOD[0]
+    assert check(runner, path, "--rules", MINI, "--engine", "clips").exit_code == 2
+    assert check(runner, path, "--rules", MINI, "--format", "pdf").exit_code == 2
+
+
+def test_html_escapes_what_it_shows(runner, tmp_path):
+    import shutil
+
+    content = tmp_path / "rules"
+    shutil.copytree(MINI, content, symlinks=False)
+    questionnaire = content / "questionnaire.yaml"
+    questionnaire.write_text(questionnaire.read_text().replace(
+        "A flicker under the skin", "<script>alert(1)</script> flicker"))
+    answers = tmp_path / "a.yaml"
+    answers.write_text("feeling: flicker\n")
+    result = check(runner, answers, "--rules", content, "--format", "html")
+    assert result.exit_code == 0, result.output
+    assert "<script>alert" not in result.stdout
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in result.stdout

@@ -1,0 +1,70 @@
+"""Bad content folders: every problem is reported as path:line:column, never a traceback.
+
+Each folder under tests/content/bad holds only the files that differ from
+tests/content/mini, and `expected.txt`: the problems `triage rules validate` must report,
+one per line, with paths relative to the content folder. Adding a case is adding a folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from triage.cli import cli
+
+from .conftest import MINI, TESTS
+
+BAD = sorted(p for p in (TESTS / "content" / "bad").iterdir() if p.is_dir())
+
+
+def overlay(case: Path, target: Path) -> Path:
+    shutil.copytree(MINI, target, symlinks=False)
+    for path in case.rglob("*"):
+        if path.is_file() and path.name != "expected.txt":
+            destination = target / path.relative_to(case)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, destination)
+    return target
+
+
+@pytest.mark.parametrize("case", BAD, ids=lambda p: p.name)
+def test_validate_reports_every_problem_with_its_place(runner, case, tmp_path):
+    content = overlay(case, tmp_path / "rules")
+    result = runner.invoke(cli, ["rules", "validate", "--rules", str(content)], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    reported = [line.replace(f"{content}/", "") for line in result.stdout.splitlines()]
+    expected = [line for line in (case / "expected.txt").read_text().splitlines() if line.strip()]
+    assert reported == expected
+    assert result.stderr.strip().endswith(f"{len(expected)} problem" + ("s" if len(expected) != 1 else ""))
+
+
+@pytest.mark.parametrize("case", BAD, ids=lambda p: p.name)
+def test_commands_refuse_bad_content_with_exit_2(runner, case, tmp_path):
+    content = overlay(case, tmp_path / "rules")
+    answers = tmp_path / "a.yaml"
+    answers.write_text("{}\n")
+    result = runner.invoke(cli, ["check", str(answers), "--rules", str(content)], catch_exceptions=False)
+    if (case / "templates").exists():
+        # Template problems surface when the template is used.
+        assert result.exit_code in (0, 2)
+    else:
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.stderr
+        assert all(line.startswith(str(content)) for line in result.stderr.splitlines())
+
+
+def test_the_mini_and_shipped_content_are_valid(runner):
+    for folder in (MINI, TESTS.parent / "rules"):
+        result = runner.invoke(cli, ["rules", "validate", "--rules", str(folder)], catch_exceptions=False)
+        assert result.exit_code == 0, result.stdout
+        assert result.stdout == ""
+        assert "no problems" in result.stderr
+
+
+def test_missing_content_folder_cannot_run(runner, tmp_path):
+    result = runner.invoke(cli, ["check", "x.yaml", "--rules", str(tmp_path / "nope")], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "the content folder does not exist" in result.stderr

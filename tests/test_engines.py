@@ -1,0 +1,101 @@
+"""durable-rules and the plain-Python evaluator must agree; the durable engine leaves no residue."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from triage import Triage
+from triage.answers import load_answers
+from triage.engine import DurableEngine, make_engine
+
+from .conftest import EXAMPLES, TESTS, needs_durable
+from .strategies import answer_sets, random_answers
+
+
+def _same(engines, answers):
+    results = {name: t.evaluate(answers).to_dict() for name, t in engines.items()}
+    for result in results.values():
+        result.pop("engine")
+    first, *others = results.values()
+    for other in others:
+        assert other == first, answers
+    return first
+
+
+@needs_durable
+def test_engines_agree_on_examples(engines, shipped):
+    examples = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
+    assert examples
+    for path in examples:
+        _same(engines, load_answers(shipped, str(path)))
+
+
+@needs_durable
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_engines_agree_on_generated_answer_sets(engines, shipped, data):
+    answers = data.draw(answer_sets(shipped))
+    _same(engines, answers)
+
+
+@needs_durable
+def test_engines_agree_on_the_mini_content(mini):
+    both = {"python": Triage(mini, "python"), "durable": Triage(mini, "durable")}
+    rng = random.Random(7)
+    for _ in range(300):
+        answers = {
+            "feeling": rng.choice(["flicker", "locked", "repeat", "not_sure"]),
+            "minutes": float(rng.randint(0, 90)),
+            "alarms": rng.choice([["none"], ["breathing"], ["chest"], ["breathing", "chest"], "not_sure"]),
+            "stretch_helps": rng.choice([True, False]),
+        }
+        for key in list(answers):
+            if rng.random() < 0.2:
+                del answers[key]
+        _same(both, answers)
+
+
+@needs_durable
+def test_thousand_evaluations_start_no_threads_and_leave_no_facts(engines, shipped):
+    durable = engines["durable"]
+    assert isinstance(durable.engine, DurableEngine)
+    rng = random.Random(1)
+    before = threading.active_count()
+    for _ in range(1000):
+        answers = random_answers(shipped, rng)
+        durable.evaluate(answers)
+        assert durable.engine.stored_facts() == []
+    assert threading.active_count() == before
+    assert [t.name for t in threading.enumerate() if t.name.startswith("Thread-")] == []
+
+
+def test_python_engine_is_used_when_asked(shipped):
+    assert make_engine(shipped, "python").name == "python"
+
+
+def test_result_does_not_depend_on_rule_file_or_rule_order(content_copy, shipped):
+    import json
+
+    import yaml
+
+    from triage import load_content
+    from triage.yamlsafe import load_file
+
+    files = sorted((content_copy / "rules").glob("*.yaml"))
+    # Reverse the rules inside every file and rename the files so they load in another order.
+    for i, path in enumerate(files):
+        data = json.loads(json.dumps(load_file(str(path))))
+        data["rules"].reverse()
+        path.unlink()
+        (path.parent / f"{len(files) - i:02d}-{path.name}").write_text(yaml.safe_dump(data, sort_keys=False))
+    shuffled = Triage(load_content(content_copy), "python")
+    original = Triage(shipped, "python")
+    for path in sorted(EXAMPLES.iterdir()):
+        if path.suffix in (".yaml", ".json"):
+            answers = load_answers(shipped, str(path))
+            assert shuffled.evaluate(answers).to_dict() == original.evaluate(answers).to_dict()

@@ -1,0 +1,784 @@
+"""Load and validate a content folder (questionnaire, rules, advice, sources, outcomes).
+
+Everything is checked before anything runs, and every problem is reported at once as
+`path:line:column: message`, so an author can fix a file in one pass.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .conditions import (
+    COMPARISON_OPS,
+    NOT_SURE,
+    NUMBER_OPS,
+    All,
+    AnyOf,
+    Compare,
+    Condition,
+    Flag,
+    Not,
+    flags_read,
+    questions_read,
+)
+from .errors import ContentError, InputError, Problem
+from .yamlsafe import LocatedDict, LocatedList, Mark, is_finite_number, load_file
+
+URGENCY_LEVELS = ("self_care", "routine", "soon", "urgent", "emergency")
+CLASSIFICATIONS = ("twitch", "cramp", "spasm", "unclear")
+QUESTION_TYPES = ("choice", "multi", "yesno", "number")
+FORMATS = ("text", "markdown", "html", "json")
+ANSWER_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+ITEM_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
+RESERVED_IDS = {"id", NOT_SURE}
+NUMBER_DECIMALS = 4  # numbers are kept to 4 decimals: durable-rules cannot read 1e-05 style numbers
+NUMBER_LIMIT = 1e9
+
+
+def urgency_rank(level: str) -> int:
+    return URGENCY_LEVELS.index(level)
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+    exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    type: str
+    options: tuple[Option, ...] = ()
+    help: str = ""
+    unit: str = ""
+    min: float = 0
+    max: float = 0
+    integer: bool = False
+    not_sure: bool = False
+    show_if: Condition | None = None
+    alarm: bool = False
+    ordered: bool = False
+    doctor_note: str = ""
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+    def option_label(self, option_id: str) -> str:
+        if option_id == NOT_SURE:
+            return "Not sure"
+        found = self.option(option_id)
+        return found.label if found else option_id
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    when: Condition
+    sources: tuple[str, ...]
+    path: str
+    line: int
+    title: str = ""
+    red_flag: bool = False
+    urgency: str | None = None
+    classification: str | None = None
+    reason: str = ""
+    advice: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    stage: int = 0
+
+
+@dataclass(frozen=True)
+class AdviceItem:
+    id: str
+    title: str
+    text: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    file: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    urgency_labels: dict
+    urgency_actions: dict
+    classification_labels: dict
+    classification_explanations: dict
+    fallback_urgency: str
+    fallback_reason: str
+    emergency_signs: tuple[str, ...]
+    disclaimer: str
+    words_note: str
+
+
+@dataclass
+class Content:
+    """A validated content folder: the only input the engine and the renderer need."""
+
+    root: Path
+    questions: tuple[Question, ...]
+    rules: tuple[Rule, ...]
+    advice: dict[str, AdviceItem]
+    sources: dict[str, Source]
+    outcomes: Outcomes
+    question_by_id: dict[str, Question] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.question_by_id = {q.id: q for q in self.questions}
+
+    @property
+    def template_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def stages(self) -> int:
+        return 1 + max((r.stage for r in self.rules), default=0)
+
+
+def default_rules_dir() -> Path:
+    """The content shipped in the wheel, or the repository's `rules/` in a development checkout."""
+    shipped = Path(str(resources.files("triage"))) / "rules"
+    if (shipped / "questionnaire.yaml").is_file():
+        return shipped
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+# --- a small schema checker ----------------------------------------------------------------
+
+
+class _Checker:
+    """Collects problems while reading located YAML data."""
+
+    def __init__(self, path: str, problems: list[Problem]):
+        self.path = path
+        self.problems = problems
+
+    def problem(self, mark: Mark, message: str) -> None:
+        self.problems.append(Problem(self.path, mark.line, mark.column, message))
+
+    def mapping(self, value: Any, mark: Mark, what: str) -> LocatedDict | None:
+        if isinstance(value, LocatedDict):
+            return value
+        self.problem(mark, f"{what} must be a mapping (key: value lines), got {_kind(value)}")
+        return None
+
+    def fields(self, data: LocatedDict, what: str, required: tuple, optional: tuple) -> bool:
+        ok = True
+        for key in data:
+            if key not in required and key not in optional:
+                allowed = ", ".join(required + optional)
+                self.problem(data.where(key), f"{what}: unknown field {key!r} (allowed: {allowed})")
+        for key in required:
+            if key not in data:
+                self.problem(data.where(), f"{what}: missing required field {key!r}")
+                ok = False
+        return ok
+
+    def text(self, data: LocatedDict, key: str, what: str, default: str = "") -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str) or (key in data and not value.strip()):
+            self.problem(data.where_value(key), f"{what}: {key!r} must be non-empty text, got {_kind(value)}")
+            return default
+        return value.strip()
+
+    def flag(self, data: LocatedDict, key: str, what: str) -> bool:
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            self.problem(data.where_value(key), f"{what}: {key!r} must be true or false, got {_kind(value)}")
+            return False
+        return value
+
+    def id_list(self, data: LocatedDict, key: str, what: str, pattern=ITEM_ID) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            self.problem(data.where_value(key), f"{what}: {key!r} must be a list, got {_kind(value)}")
+            return ()
+        items = []
+        for i, item in enumerate(value):
+            mark = value.where(i) if isinstance(value, LocatedList) else data.where_value(key)
+            if not isinstance(item, str) or not pattern.match(item):
+                self.problem(mark, f"{what}: {key!r} item {item!r} is not a valid id")
+            else:
+                items.append(item)
+        return tuple(items)
+
+    def items(self, data: Any, key: str) -> list[tuple[LocatedDict, Mark]]:
+        """The list of mappings under a file's top-level key."""
+        if data is UNREADABLE:
+            return []
+        top = self.mapping(data, Mark((1, 1)), "the file")
+        if top is None:
+            return []
+        self.fields(top, "the file", (key,), ("$schema",))
+        value = top.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, LocatedList):
+            self.problem(top.where_value(key), f"{key!r} must be a list, got {_kind(value)}")
+            return []
+        found = []
+        for i, item in enumerate(value):
+            entry = self.mapping(item, value.where(i), f"{key} item {i + 1}")
+            if entry is not None:
+                found.append((entry, value.where(i)))
+        return found
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true/false)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value[:40]!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+# --- conditions ------------------------------------------------------------------------------
+
+
+class _ConditionReader:
+    """Turns located YAML into a typed Condition, checking every value against the questionnaire."""
+
+    def __init__(self, checker: _Checker, questions: dict[str, Question], what: str, later: set[str] = frozenset()):
+        self.checker = checker
+        self.questions = questions
+        self.what = what
+        self.later = later
+        self.flags: list[tuple[str, Mark]] = []
+
+    def read(self, data: Any, mark: Mark) -> Condition | None:
+        c = self.checker
+        node = c.mapping(data, mark, f"{self.what}: a condition")
+        if node is None:
+            return None
+        for key in ("all", "any"):
+            if key in node:
+                if len(node) != 1:
+                    c.problem(node.where(), f"{self.what}: '{key}' must stand alone in its condition")
+                parts = node[key]
+                if not isinstance(parts, LocatedList) or not parts:
+                    c.problem(node.where_value(key), f"{self.what}: '{key}' needs a non-empty list of conditions")
+                    return None
+                read = [self.read(p, parts.where(i)) for i, p in enumerate(parts)]
+                if any(r is None for r in read):
+                    return None
+                return (All if key == "all" else AnyOf)(tuple(read))
+        if "not" in node:
+            if len(node) != 1:
+                c.problem(node.where(), f"{self.what}: 'not' must stand alone in its condition")
+            inner = self.read(node["not"], node.where_value("not"))
+            return Not(inner) if inner is not None else None
+        if "flag" in node:
+            if len(node) != 1:
+                c.problem(node.where(), f"{self.what}: 'flag' must stand alone in its condition")
+            name = node["flag"]
+            if not isinstance(name, str) or not ANSWER_ID.match(name):
+                c.problem(node.where_value("flag"), f"{self.what}: flag name {name!r} is not a valid id")
+                return None
+            self.flags.append((name, node.where_value("flag")))
+            return Flag(name, node.where_value("flag").line)
+        if "question" not in node:
+            c.problem(
+                node.where(),
+                f"{self.what}: a condition needs 'all', 'any', 'not', 'flag' or 'question' (found {', '.join(map(str, node)) or 'nothing'})",
+            )
+            return None
+        return self._comparison(node)
+
+    def _comparison(self, node: LocatedDict) -> Compare | None:
+        c = self.checker
+        qid = node["question"]
+        question = self.questions.get(qid) if isinstance(qid, str) else None
+        if question is None and qid in self.later:
+            c.problem(node.where_value("question"), f"{self.what}: may only read questions asked before this one ({qid!r} is not)")
+            return None
+        if question is None:
+            c.problem(node.where_value("question"), f"{self.what}: unknown question {qid!r}")
+            return None
+        ops = [k for k in node if k != "question"]
+        unknown = [k for k in ops if k not in COMPARISON_OPS]
+        if unknown:
+            c.problem(
+                node.where(unknown[0]),
+                f"{self.what}: unknown comparison {unknown[0]!r} (use one of: {', '.join(COMPARISON_OPS)})",
+            )
+            return None
+        if len(ops) != 1:
+            c.problem(node.where(), f"{self.what}: a comparison on {qid!r} needs exactly one operator, found {len(ops)}")
+            return None
+        op = ops[0]
+        mark = node.where_value(op)
+        value = self._value(question, op, node[op], mark)
+        if value is None:
+            return None
+        return Compare(qid, op, value, node.where().line)
+
+    def _value(self, q: Question, op: str, raw: Any, mark: Mark) -> Any:
+        c = self.checker
+        where = f"{self.what}: {q.id} {op}"
+        if op == "answered":
+            if not isinstance(raw, bool):
+                c.problem(mark, f"{where}: must be true or false, got {_kind(raw)}")
+                return None
+            return raw
+        if op in NUMBER_OPS:
+            if q.type != "number":
+                c.problem(mark, f"{where}: {op} only works on number questions; {q.id!r} is {q.type}")
+                return None
+            if not is_finite_number(raw):
+                c.problem(mark, f"{where}: must be a number, got {_kind(raw)}")
+                return None
+            if not q.min <= raw <= q.max:
+                c.problem(mark, f"{where}: {raw} is outside the range of {q.id!r} ({q.min:g} to {q.max:g})")
+                return None
+            return round(float(raw), NUMBER_DECIMALS) if not q.integer else raw
+        if op in ("any_of", "all_of") and q.type != "multi":
+            hint = " (use one_of)" if q.type == "choice" else ""
+            c.problem(mark, f"{where}: {op} only works on several-choice questions; {q.id!r} is {q.type}{hint}")
+            return None
+        if op in ("equals", "not_equals", "one_of") and q.type == "multi":
+            c.problem(mark, f"{where}: {q.id!r} allows several choices; use any_of or all_of")
+            return None
+        if op == "one_of" and q.type != "choice":
+            c.problem(mark, f"{where}: one_of only works on one-choice questions; {q.id!r} is {q.type}")
+            return None
+        if op in ("one_of", "any_of", "all_of"):
+            if not isinstance(raw, list) or not raw:
+                c.problem(mark, f"{where}: needs a non-empty list of options")
+                return None
+            values = [self._single(q, v, raw.where(i) if isinstance(raw, LocatedList) else mark, where) for i, v in enumerate(raw)]
+            return None if any(v is None for v in values) else tuple(values)
+        return self._single(q, raw, mark, where)
+
+    def _single(self, q: Question, raw: Any, mark: Mark, where: str) -> Any:
+        c = self.checker
+        if raw == NOT_SURE:
+            if not q.not_sure:
+                c.problem(mark, f"{where}: {q.id!r} does not allow 'not sure'")
+                return None
+            return NOT_SURE
+        if q.type in ("choice", "multi"):
+            if not isinstance(raw, str) or q.option(raw) is None:
+                options = ", ".join(o.id for o in q.options)
+                c.problem(mark, f"{where}: {raw!r} is not an option of {q.id!r} (options: {options})")
+                return None
+            return raw
+        if q.type == "yesno":
+            value = yes_no(raw)
+            if value is None:
+                c.problem(mark, f"{where}: a yes/no question takes yes or no, got {_kind(raw)}")
+            return value
+        if not is_finite_number(raw):
+            c.problem(mark, f"{where}: must be a number, got {_kind(raw)}")
+            return None
+        if not q.min <= raw <= q.max:
+            c.problem(mark, f"{where}: {raw} is outside the range of {q.id!r} ({q.min:g} to {q.max:g})")
+            return None
+        if q.integer:
+            if raw != int(raw):
+                c.problem(mark, f"{where}: {q.id!r} takes whole numbers, got {raw}")
+                return None
+            return int(raw)
+        return round(float(raw), NUMBER_DECIMALS)
+
+
+def yes_no(raw: Any) -> bool | None:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("yes", "y", "no", "n"):
+        return raw.strip().lower() in ("yes", "y")
+    return None
+
+
+# --- the files --------------------------------------------------------------------------------
+
+
+class _Unreadable:
+    """Stands for a file that could not be parsed at all (its problems are already reported)."""
+
+
+UNREADABLE = _Unreadable()
+
+
+def _load(path: Path, problems: list[Problem]) -> Any:
+    try:
+        return load_file(str(path), problems)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return UNREADABLE
+
+
+def _read_questions(path: Path, problems: list[Problem]) -> list[Question] | None:
+    """The questions, or None when the file could not be parsed at all."""
+    c = _Checker(str(path), problems)
+    questions: dict[str, Question] = {}
+    data = _load(path, problems)
+    if data is UNREADABLE:
+        return None
+    entries = c.items(data, "questions")
+    all_ids = {e.get("id") for e, _ in entries if isinstance(e.get("id"), str)}
+    for entry, mark in entries:
+        qid = entry.get("id")
+        what = f"question {qid!r}" if isinstance(qid, str) else "question"
+        if not c.fields(entry, what, ("id", "text", "type"), (
+            "help", "options", "unit", "min", "max", "integer", "not_sure", "show_if", "alarm", "ordered", "doctor_note",
+        )):
+            continue
+        if not isinstance(qid, str) or not ANSWER_ID.match(qid) or qid in RESERVED_IDS:
+            c.problem(entry.where_value("id"), f"{what}: id must be lower-case letters, digits and _ (and not 'id' or 'not_sure')")
+            continue
+        if qid in questions:
+            c.problem(entry.where_value("id"), f"duplicate question id {qid!r}")
+            continue
+        qtype = entry["type"]
+        if qtype not in QUESTION_TYPES:
+            c.problem(entry.where_value("type"), f"{what}: type must be one of {', '.join(QUESTION_TYPES)}, got {_kind(qtype)}")
+            continue
+        options = _read_options(c, entry, what, qtype)
+        number = _read_number_fields(c, entry, what, qtype)
+        question = Question(
+            id=qid,
+            text=c.text(entry, "text", what),
+            type=qtype,
+            options=options,
+            help=c.text(entry, "help", what),
+            not_sure=c.flag(entry, "not_sure", what),
+            alarm=c.flag(entry, "alarm", what),
+            ordered=c.flag(entry, "ordered", what),
+            doctor_note=c.text(entry, "doctor_note", what),
+            **number,
+        )
+        if "show_if" in entry:
+            reader = _ConditionReader(c, questions, f"{what} show_if", all_ids - set(questions))
+            condition = reader.read(entry["show_if"], entry.where_value("show_if"))
+            for name, flag_mark in reader.flags:
+                c.problem(flag_mark, f"{what} show_if: flags are not available while asking (flag {name!r})")
+            if condition is not None and not reader.flags:
+                question = _replace(question, show_if=condition)
+        questions[qid] = question
+    if not questions and not any(p.path == str(path) for p in problems):
+        problems.append(Problem(str(path), 1, 1, "the questionnaire has no questions"))
+    return list(questions.values())
+
+
+def _replace(q: Question, **changes: Any) -> Question:
+    from dataclasses import replace
+
+    return replace(q, **changes)
+
+
+def _read_options(c: _Checker, entry: LocatedDict, what: str, qtype: str) -> tuple[Option, ...]:
+    raw = entry.get("options")
+    if qtype not in ("choice", "multi"):
+        if raw is not None:
+            c.problem(entry.where("options"), f"{what}: only choice and multi questions have options")
+        return ()
+    if not isinstance(raw, LocatedList) or len(raw) < 2:
+        c.problem(entry.where_value("options") if raw is not None else entry.where(), f"{what}: needs a list of at least two options")
+        return ()
+    options: dict[str, Option] = {}
+    for i, item in enumerate(raw):
+        opt = c.mapping(item, raw.where(i), f"{what} option {i + 1}")
+        if opt is None or not c.fields(opt, f"{what} option {i + 1}", ("id", "label"), ("exclusive",)):
+            continue
+        oid = opt["id"]
+        if not isinstance(oid, str) or not ANSWER_ID.match(oid) or oid in RESERVED_IDS:
+            c.problem(opt.where_value("id"), f"{what}: option id {oid!r} must be lower-case letters, digits and _")
+            continue
+        if oid in options:
+            c.problem(opt.where_value("id"), f"{what}: duplicate option id {oid!r}")
+            continue
+        exclusive = c.flag(opt, "exclusive", f"{what} option {oid!r}")
+        if exclusive and qtype != "multi":
+            c.problem(opt.where("exclusive"), f"{what} option {oid!r}: exclusive only applies to multi questions")
+        options[oid] = Option(oid, c.text(opt, "label", f"{what} option {oid!r}"), exclusive)
+    return tuple(options.values())
+
+
+def _read_number_fields(c: _Checker, entry: LocatedDict, what: str, qtype: str) -> dict:
+    keys = ("unit", "min", "max", "integer")
+    if qtype != "number":
+        for key in keys:
+            if key in entry:
+                c.problem(entry.where(key), f"{what}: {key!r} only applies to number questions")
+        return {}
+    for key in ("unit", "min", "max"):
+        if key not in entry:
+            c.problem(entry.where(), f"{what}: a number question needs {key!r}")
+    low, high = entry.get("min", 0), entry.get("max", 0)
+    for key, value in (("min", low), ("max", high)):
+        if not is_finite_number(value):
+            c.problem(entry.where_value(key), f"{what}: {key!r} must be a number, got {_kind(value)}")
+            low, high = -NUMBER_LIMIT, NUMBER_LIMIT  # unknown range: do not report rule values against it
+    if is_finite_number(low) and is_finite_number(high) and max(abs(low), abs(high)) > NUMBER_LIMIT:
+        c.problem(entry.where_value("max"), f"{what}: numbers must stay between -{NUMBER_LIMIT:.0f} and {NUMBER_LIMIT:.0f}")
+        low, high = 0, 0
+    if low > high:
+        c.problem(entry.where_value("min"), f"{what}: min {low} is larger than max {high}")
+    return {
+        "unit": c.text(entry, "unit", what, "") if "unit" in entry else "",
+        "min": low,
+        "max": high,
+        "integer": c.flag(entry, "integer", what),
+    }
+
+
+def _read_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
+    c = _Checker(str(path), problems)
+    sources: dict[str, Source] = {}
+    for entry, _ in c.items(_load(path, problems), "sources"):
+        sid = entry.get("id")
+        what = f"source {sid!r}"
+        if not c.fields(entry, what, ("id", "title"), ("file", "url")):
+            continue
+        if not isinstance(sid, str) or not ITEM_ID.match(sid):
+            c.problem(entry.where_value("id"), f"{what}: not a valid id")
+            continue
+        if sid in sources:
+            c.problem(entry.where_value("id"), f"duplicate source id {sid!r}")
+            continue
+        if ("file" in entry) == ("url" in entry):
+            c.problem(entry.where(), f"{what}: give exactly one of 'file' (a source document) or 'url'")
+        url = c.text(entry, "url", what)
+        if url and not url.startswith("https://"):
+            c.problem(entry.where_value("url"), f"{what}: url must start with https://")
+        sources[sid] = Source(sid, c.text(entry, "title", what), c.text(entry, "file", what), url)
+    return sources
+
+
+def _read_advice(path: Path, sources: dict, problems: list[Problem]) -> dict[str, AdviceItem]:
+    c = _Checker(str(path), problems)
+    advice: dict[str, AdviceItem] = {}
+    for entry, _ in c.items(_load(path, problems), "advice"):
+        aid = entry.get("id")
+        what = f"advice {aid!r}"
+        if not c.fields(entry, what, ("id", "title", "text", "sources"), ()):
+            continue
+        if not isinstance(aid, str) or not ITEM_ID.match(aid):
+            c.problem(entry.where_value("id"), f"{what}: not a valid id")
+            continue
+        if aid in advice:
+            c.problem(entry.where_value("id"), f"duplicate advice id {aid!r}")
+            continue
+        cited = _cited(c, entry, what, sources)
+        advice[aid] = AdviceItem(aid, c.text(entry, "title", what), c.text(entry, "text", what), cited)
+    return advice
+
+
+def _cited(c: _Checker, entry: LocatedDict, what: str, sources: dict) -> tuple[str, ...]:
+    cited = c.id_list(entry, "sources", what)
+    if not cited and "sources" in entry:
+        c.problem(entry.where_value("sources"), f"{what}: cite at least one source")
+    value = entry.get("sources")
+    for i, sid in enumerate(cited):
+        if sid not in sources:
+            mark = value.where(i) if isinstance(value, LocatedList) else entry.where_value("sources")
+            c.problem(mark, f"{what}: unknown source {sid!r}")
+    return cited
+
+
+def _read_rules(path: Path, content: dict, problems: list[Problem]) -> list[Rule]:
+    c = _Checker(str(path), problems)
+    rules = []
+    for entry, mark in c.items(_load(path, problems), "rules"):
+        rid = entry.get("id")
+        what = f"rule {rid!r}"
+        if not c.fields(entry, what, ("id", "when", "then", "sources"), ("title", "red_flag")):
+            continue
+        if not isinstance(rid, str) or not ITEM_ID.match(rid):
+            c.problem(entry.where_value("id"), f"{what}: id must be lower-case letters, digits, - and _")
+            continue
+        reader = _ConditionReader(c, content["questions"], what)
+        when = reader.read(entry["when"], entry.where_value("when"))
+        then = c.mapping(entry["then"], entry.where_value("then"), f"{what}: then")
+        cited = _cited(c, entry, what, content["sources"])
+        if then is None or when is None:
+            continue
+        c.fields(then, f"{what} then", (), ("urgency", "classification", "reason", "advice", "flags"))
+        urgency = then.get("urgency")
+        if urgency is not None and urgency not in URGENCY_LEVELS:
+            c.problem(then.where_value("urgency"), f"{what}: urgency must be one of {', '.join(URGENCY_LEVELS)}, got {_kind(urgency)}")
+            urgency = None
+        classification = then.get("classification")
+        if classification is not None and classification not in CLASSIFICATIONS:
+            c.problem(then.where_value("classification"), f"{what}: classification must be one of {', '.join(CLASSIFICATIONS)}, got {_kind(classification)}")
+            classification = None
+        reason = c.text(then, "reason", what)
+        if (urgency or classification) and not reason and "reason" not in then:
+            c.problem(then.where(), f"{what}: a rule that sets urgency or classification needs a 'reason' for the user")
+        advice = c.id_list(then, "advice", what)
+        for aid in advice:
+            if aid not in content["advice"]:
+                c.problem(then.where_value("advice"), f"{what}: unknown advice {aid!r}")
+        flags = c.id_list(then, "flags", what, ANSWER_ID)
+        if not (urgency or classification or advice or flags):
+            c.problem(then.where(), f"{what}: 'then' must conclude something (urgency, classification, advice or flags)")
+        red_flag = c.flag(entry, "red_flag", what)
+        if red_flag and urgency not in ("urgent", "emergency"):
+            c.problem(entry.where_value("red_flag"), f"{what}: a red flag must conclude urgency urgent or emergency")
+        rules.append(Rule(
+            id=rid, when=when, sources=cited, path=str(path), line=mark.line,
+            title=c.text(entry, "title", what), red_flag=red_flag, urgency=urgency,
+            classification=classification, reason=reason, advice=advice, flags=flags,
+        ))
+    return rules
+
+
+def _stage_rules(rules: list[Rule], problems: list[Problem]) -> list[Rule]:
+    """Give each rule a stage: after every rule that sets a flag it reads."""
+    from dataclasses import replace
+
+    setters: dict[str, list[Rule]] = {}
+    for rule in rules:
+        for name in rule.flags:
+            setters.setdefault(name, []).append(rule)
+    for rule in rules:
+        for name in sorted(flags_read(rule.when)):
+            if name not in setters:
+                problems.append(Problem(rule.path, rule.line, 1, f"rule {rule.id!r}: no rule sets flag {name!r}"))
+    stage: dict[str, int] = {}
+    in_progress: list[str] = []
+
+    def stage_of(rule: Rule) -> int:
+        if rule.id in stage:
+            return stage[rule.id]
+        if rule.id in in_progress:
+            circle = " -> ".join(in_progress[in_progress.index(rule.id):] + [rule.id])
+            raise _Cycle(circle)
+        in_progress.append(rule.id)
+        needed = [s for name in flags_read(rule.when) for s in setters.get(name, [])]
+        result = 1 + max((stage_of(s) for s in needed), default=-1)
+        in_progress.pop()
+        stage[rule.id] = result
+        return result
+
+    try:
+        return [replace(rule, stage=stage_of(rule)) for rule in rules]
+    except _Cycle as cycle:
+        first = next(r for r in rules if r.id == in_progress[0])
+        problems.append(Problem(first.path, first.line, 1, f"rule {first.id!r}: rules wait for each other's flags in a circle ({cycle.circle})"))
+        return rules
+
+
+class _Cycle(Exception):
+    def __init__(self, circle: str):
+        self.circle = circle
+
+
+def _read_outcomes(path: Path, problems: list[Problem]) -> Outcomes | None:
+    c = _Checker(str(path), problems)
+    data = _load(path, problems)
+    top = c.mapping(data, Mark((1, 1)), "the file") if data is not UNREADABLE else None
+    if top is None:
+        return None
+    if not c.fields(top, "outcomes", ("urgency", "classification", "fallback", "emergency_signs", "disclaimer", "words_note"), ("$schema",)):
+        return None
+    labels, actions, class_labels, explanations = {}, {}, {}, {}
+    for section, names, keys in (("urgency", URGENCY_LEVELS, ("label", "action")), ("classification", CLASSIFICATIONS, ("label", "explanation"))):
+        block = c.mapping(top[section], top.where_value(section), section)
+        if block is None:
+            continue
+        c.fields(block, section, names, ())
+        for name in names:
+            entry = c.mapping(block.get(name), block.where(name), f"{section} {name}") if name in block else None
+            if entry is None or not c.fields(entry, f"{section} {name}", keys, ()):
+                continue
+            first, second = (labels, actions) if section == "urgency" else (class_labels, explanations)
+            first[name] = c.text(entry, keys[0], f"{section} {name}")
+            second[name] = c.text(entry, keys[1], f"{section} {name}")
+    fallback = c.mapping(top["fallback"], top.where_value("fallback"), "fallback")
+    fallback_urgency, fallback_reason = "soon", ""
+    if fallback is not None and c.fields(fallback, "fallback", ("urgency", "reason"), ()):
+        fallback_urgency = fallback["urgency"]
+        if fallback_urgency not in URGENCY_LEVELS:
+            c.problem(fallback.where_value("urgency"), f"fallback: urgency must be one of {', '.join(URGENCY_LEVELS)}")
+            fallback_urgency = "soon"
+        fallback_reason = c.text(fallback, "reason", "fallback")
+    signs = top["emergency_signs"]
+    if not isinstance(signs, list) or not signs or not all(isinstance(s, str) and s.strip() for s in signs):
+        c.problem(top.where_value("emergency_signs"), "emergency_signs must be a non-empty list of texts")
+        signs = []
+    return Outcomes(
+        labels, actions, class_labels, explanations, fallback_urgency, fallback_reason,
+        tuple(s.strip() for s in signs), c.text(top, "disclaimer", "outcomes"), c.text(top, "words_note", "outcomes"),
+    )
+
+
+def rule_files(root: Path) -> list[Path]:
+    folder = root / "rules"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_content(root: str | os.PathLike | None = None) -> Content:
+    """Load and validate a content folder; raise ContentError listing every problem."""
+    root = Path(root) if root is not None else default_rules_dir()
+    problems: list[Problem] = []
+    if not root.is_dir():
+        raise ContentError([Problem(str(root), 1, 1, "the content folder does not exist")])
+    required = ["questionnaire.yaml", "outcomes.yaml", "advice.yaml", "sources.yaml"]
+    for name in required:
+        if not (root / name).is_file():
+            problems.append(Problem(str(root / name), 1, 1, "missing file"))
+    if not rule_files(root):
+        problems.append(Problem(str(root / "rules"), 1, 1, "no rule files (rules/*.yaml)"))
+    for fmt in FORMATS:
+        if not (root / "templates" / f"result.{fmt}.j2").is_file():
+            problems.append(Problem(str(root / "templates" / f"result.{fmt}.j2"), 1, 1, "missing template"))
+    if problems:
+        raise ContentError(problems)
+    questions = _read_questions(root / "questionnaire.yaml", problems)
+    if questions is None:  # rules cannot be checked without the questions they read
+        raise ContentError(problems)
+    sources = _read_sources(root / "sources.yaml", problems)
+    advice = _read_advice(root / "advice.yaml", sources, problems)
+    outcomes = _read_outcomes(root / "outcomes.yaml", problems)
+    context = {"questions": {q.id: q for q in questions}, "sources": sources, "advice": advice}
+    rules: list[Rule] = []
+    seen: dict[str, Rule] = {}
+    for path in rule_files(root):
+        for rule in _read_rules(path, context, problems):
+            if rule.id in seen:
+                first = seen[rule.id]
+                problems.append(Problem(rule.path, rule.line, 1, f"duplicate rule id {rule.id!r} (first in {first.path}:{first.line})"))
+                continue
+            seen[rule.id] = rule
+            rules.append(rule)
+    rules = _stage_rules(rules, problems)
+    _check_fact_size(questions, rules, root, problems)
+    if problems or outcomes is None:
+        raise ContentError(problems)
+    return Content(root, tuple(questions), tuple(sorted(rules, key=lambda r: r.id)), advice, sources, outcomes)
+
+
+def _check_fact_size(questions: list[Question], rules: list[Rule], root: Path, problems: list[Problem]) -> None:
+    """durable-rules facts hold at most about 255 fields; stay well below."""
+    fields = sum(2 + (len(q.options) if q.type == "multi" else 1) for q in questions)
+    fields += len({f for r in rules for f in r.flags}) + 3
+    if fields > 240:
+        problems.append(Problem(str(root / "questionnaire.yaml"), 1, 1, f"the questionnaire needs {fields} fields per answer set; the engine allows at most 240"))
+
+
+def questions_used_by_rules(content: Content) -> set[str]:
+    return set().union(*(questions_read(r.when) for r in content.rules)) if content.rules else set()

@@ -1,0 +1,52 @@
+"""Errors with messages fit for the user; the CLI turns them into exit codes in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with an input file, pointing at a place an editor can jump to."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+    severity: str = "error"
+    code: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+class TriageError(Exception):
+    """Base class: the message is shown to the user as it is, on one line."""
+
+    exit_code = 2
+    label = "error"
+
+
+class InputError(TriageError):
+    """Bad input: a file that cannot be read or does not fit the questionnaire or the format."""
+
+    def __init__(self, problems: list[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem("", 0, 0, problems)]
+        self.problems = sorted(problems)
+        super().__init__("\n".join(p.message if not p.path else str(p) for p in self.problems))
+
+
+class ContentError(InputError):
+    """The content folder (questionnaire, rules, advice, templates) has problems."""
+
+
+class AnswerError(InputError):
+    """An answer file or answer record does not fit the questionnaire."""
+
+
+class Interrupted(TriageError):
+    """The user stopped the questionnaire (Ctrl-C or end of input)."""
+
+    exit_code = 130
+    label = "stopped"

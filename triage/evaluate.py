@@ -1,0 +1,224 @@
+"""From one answer set to one Result: stages, conclusions, defaults.
+
+The engine only says which rules match. Everything that decides the outcome is here and
+is the same for every engine: the most urgent fired rule wins (nothing can lower it), the
+classification named by most rules wins (a tie is reported as unclear, fitting both), and
+when no rule decides, the content's fallback applies, so every valid answer set gets a result.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .answers import Answers, check_answers, drop_hidden, to_fact
+from .conditions import NOT_SURE, flag_key
+from .content import Content, Question, Rule, urgency_rank
+from .engine import Engine, make_engine
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: str
+    text: str
+    urgency: str | None
+    classification: str | None
+    red_flag: bool
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ShownAnswer:
+    question: str
+    text: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class ShownAdvice:
+    id: str
+    title: str
+    text: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ShownSource:
+    id: str
+    title: str
+    location: str
+
+
+@dataclass
+class Result:
+    """Everything a template needs; `to_dict` is the documented JSON schema (docs/result-schema.md)."""
+
+    headline: str
+    classification: str
+    classification_label: str
+    classification_explanation: str
+    also_fits: list[str]
+    classification_reasons: list[Reason]
+    urgency: str
+    urgency_label: str
+    urgency_action: str
+    urgency_reasons: list[Reason]
+    red_flags: list[Reason]
+    advice: list[ShownAdvice]
+    answers: list[ShownAnswer]
+    raw_answers: dict[str, Any]
+    tell_doctor: list[ShownAnswer]
+    fired_rules: list[str]
+    sources: list[ShownSource]
+    emergency_signs: list[str]
+    disclaimer: str
+    words_note: str
+    engine: str
+    schema_version: int = SCHEMA_VERSION
+    also_fits_labels: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def answer_text(question: Question, value: Any) -> str:
+    """An answer in words, as the person would say it."""
+    if value == NOT_SURE:
+        return "Not sure"
+    if question.type == "yesno":
+        return "Yes" if value else "No"
+    if question.type == "choice":
+        return question.option_label(value)
+    if question.type == "multi":
+        return "; ".join(question.option_label(v) for v in value) if value else "None picked"
+    number = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{number} {question.unit}".strip()
+
+
+class Triage:
+    """Content plus an engine, built once per process and used for any number of answer sets."""
+
+    def __init__(self, content: Content, engine: Engine | str | None = None):
+        self.content = content
+        self.engine = engine if engine is not None and not isinstance(engine, str) else make_engine(content, engine)
+        self._rules_by_stage: dict[int, list[Rule]] = {}
+        for rule in content.rules:
+            self._rules_by_stage.setdefault(rule.stage, []).append(rule)
+
+    def prepare(self, answers: Answers) -> Answers:
+        """Answers checked, coerced to their types, and without answers to skipped questions."""
+        return drop_hidden(self.content, check_answers(self.content, answers))
+
+    def fired(self, answers: Answers) -> list[Rule]:
+        """The rules that fire for these answers, stage by stage, in id order within a stage."""
+        return self._fire(self.prepare(answers))
+
+    def _fire(self, answers: Answers) -> list[Rule]:
+        fact = to_fact(self.content, answers)
+        fired: list[Rule] = []
+        for stage in range(self.content.stages):
+            matched = self.engine.matching(fact, stage)
+            for rule in self._rules_by_stage.get(stage, ()):
+                if rule.id in matched:
+                    fired.append(rule)
+                    for name in rule.flags:
+                        fact[flag_key(name)] = True
+        return fired
+
+    def evaluate(self, answers: Answers) -> Result:
+        """The result for one answer set (checked and coerced first; AnswerError when invalid)."""
+        content = self.content
+        outcomes = content.outcomes
+        answers = self.prepare(answers)
+        fired = self._fire(answers)
+
+        def reason(rule: Rule) -> Reason:
+            return Reason(rule.id, rule.reason, rule.urgency, rule.classification, rule.red_flag, rule.sources)
+
+        urgency_rules = sorted(
+            (r for r in fired if r.urgency),
+            key=lambda r: (not r.red_flag, -urgency_rank(r.urgency), r.id),
+        )
+        if urgency_rules:
+            urgency = max((r.urgency for r in urgency_rules), key=urgency_rank)
+            urgency_reasons = [reason(r) for r in urgency_rules]
+        else:
+            urgency = outcomes.fallback_urgency
+            urgency_reasons = [Reason("fallback", outcomes.fallback_reason, urgency, None, False, ())]
+
+        votes = Counter(r.classification for r in fired if r.classification and r.classification != "unclear")
+        top = max(votes.values(), default=0)
+        leaders = sorted(c for c, n in votes.items() if n == top)
+        if len(leaders) == 1:
+            classification = leaders[0]
+            also_fits = sorted(c for c in votes if c != classification)
+        else:
+            classification = "unclear"
+            also_fits = leaders + sorted(c for c in votes if c not in leaders)
+        classification_reasons = [reason(r) for r in fired if r.classification]
+
+        advice_ids = {a for r in fired for a in r.advice}
+        advice = [
+            ShownAdvice(a.id, a.title, a.text, a.sources) for a in content.advice.values() if a.id in advice_ids
+        ]
+        cited = {s for r in fired for s in r.sources} | {s for a in advice for s in a.sources}
+        sources = [
+            ShownSource(s.id, s.title, s.url or s.file) for s in content.sources.values() if s.id in cited
+        ]
+        shown = [
+            ShownAnswer(q.id, q.text, answer_text(q, answers[q.id])) for q in content.questions if q.id in answers
+        ]
+        tell_doctor = [
+            ShownAnswer(q.id, q.doctor_note, answer_text(q, answers[q.id]))
+            for q in content.questions
+            if q.doctor_note and q.id in answers and answers[q.id] != NOT_SURE and answers[q.id] != []
+        ]
+        labels = outcomes.classification_labels
+        return Result(
+            headline=headline(content, classification, also_fits, urgency),
+            classification=classification,
+            classification_label=labels[classification],
+            classification_explanation=outcomes.classification_explanations[classification],
+            also_fits=also_fits,
+            also_fits_labels=[labels[c] for c in also_fits],
+            classification_reasons=classification_reasons,
+            urgency=urgency,
+            urgency_label=outcomes.urgency_labels[urgency],
+            urgency_action=outcomes.urgency_actions[urgency],
+            urgency_reasons=urgency_reasons,
+            red_flags=[reason(r) for r in fired if r.red_flag],
+            advice=advice,
+            answers=shown,
+            raw_answers=dict(answers),
+            tell_doctor=tell_doctor,
+            fired_rules=[r.id for r in fired],
+            sources=sources,
+            emergency_signs=list(outcomes.emergency_signs),
+            disclaimer=outcomes.disclaimer,
+            words_note=outcomes.words_note,
+            engine=self.engine.name,
+        )
+
+
+def headline(content: Content, classification: str, also_fits: list[str], urgency: str) -> str:
+    """One line: what it sounds like and how soon to act."""
+    labels = content.outcomes.classification_labels
+    if classification != "unclear":
+        what = f"This sounds like {labels[classification]}."
+    elif len(also_fits) >= 2:
+        what = f"This could be {labels[also_fits[0]]} or {labels[also_fits[1]]}."
+    else:
+        what = f"This sounds like {labels['unclear']}."
+    return f"{what} {content.outcomes.urgency_actions[urgency]}"
+
+
+def longest_headline(content: Content) -> str:
+    """The longest headline the content can produce (validate checks it fits on one line)."""
+    labels = content.outcomes.classification_labels
+    known = [c for c in labels if c != "unclear"]
+    candidates = [headline(content, c, [], u) for c in labels for u in content.outcomes.urgency_actions]
+    candidates += [headline(content, "unclear", [a, b], u) for a in known for b in known if a != b for u in content.outcomes.urgency_actions]
+    return max(candidates, key=len)

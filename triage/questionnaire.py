@@ -1,0 +1,155 @@
+"""The interactive questionnaire, independent of any terminal library.
+
+The caller supplies a `Prompter` (the CLI uses click prompts on stderr). Answers are typed
+or given by number, which works with screen readers and with piped input. `back` returns
+to the previous question, `?` shows the help, and "not sure" is offered where allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from .answers import Answers, coerce_answer, visible
+from .conditions import NOT_SURE
+from .content import Content, Question
+from .evaluate import answer_text
+
+BACK = "back"
+HELP = "?"
+
+
+class Prompter(Protocol):
+    def ask(self, prompt: str, default: str | None) -> str:
+        """One line of input; raises EOFError or KeyboardInterrupt when the user stops."""
+
+    def say(self, text: str) -> None:
+        """Show a message (not part of the result)."""
+
+
+def prompt_for(question: Question, number: int) -> str:
+    lines = [f"{number}. {question.text}"]
+    if question.type in ("choice", "multi"):
+        for i, option in enumerate(question.options, 1):
+            lines.append(f"   {i}) {option.label}")
+    if question.type == "multi":
+        lines.append("   Type the numbers of all that fit, with commas (for example 1,3).")
+    elif question.type == "choice":
+        lines.append("   Type a number.")
+    elif question.type == "yesno":
+        lines.append("   Type yes or no.")
+    else:
+        lines.append(f"   Type a number of {question.unit} ({question.min:g} to {question.max:g}).")
+    extras = ["not sure"] if question.not_sure else []
+    extras += ["? for help"] if question.help else []
+    extras += ["back"] if number > 1 else []
+    if extras:
+        lines.append("   You can also type: " + ", ".join(extras) + ".")
+    return "\n".join(lines)
+
+
+def parse_reply(question: Question, reply: str) -> object:
+    """The typed reply as a coerced answer; ValueError with a short hint when it does not fit."""
+    text = reply.strip()
+    if text.lower() in ("not sure", "not_sure", "notsure", "unsure", "dont know", "don't know"):
+        return coerce_answer(question, NOT_SURE)
+    if question.type in ("choice", "multi"):
+        parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+        if question.type == "multi" and len(parts) == 1 and " " in parts[0]:
+            parts = parts[0].split()
+        if not parts:
+            raise ValueError("please type a number")
+        picked = [_option_id(question, p) for p in parts]
+        if question.type == "choice":
+            if len(picked) != 1:
+                raise ValueError("please pick just one number")
+            return coerce_answer(question, picked[0])
+        return coerce_answer(question, picked)
+    if question.type == "yesno" and not text:
+        raise ValueError("please type yes or no")
+    return coerce_answer(question, text)
+
+
+def _option_id(question: Question, typed: str) -> str:
+    if typed.isdigit():
+        index = int(typed)
+        if 1 <= index <= len(question.options):
+            return question.options[index - 1].id
+        raise ValueError(f"please use numbers from 1 to {len(question.options)}")
+    lowered = typed.lower()
+    for option in question.options:
+        if lowered in (option.id, option.label.lower()):
+            return option.id
+    raise ValueError(f"{typed[:30]!r} is not one of the choices; please type its number")
+
+
+def default_reply(question: Question, value: object) -> str:
+    """How a previous answer is offered as the default when a question is asked again."""
+    if value == NOT_SURE:
+        return "not sure"
+    if question.type == "choice":
+        return str([o.id for o in question.options].index(value) + 1)
+    if question.type == "multi":
+        ids = [o.id for o in question.options]
+        return ",".join(str(ids.index(v) + 1) for v in value)
+    if question.type == "yesno":
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def run_questionnaire(
+    content: Content,
+    prompter: Prompter,
+    answers: Answers | None = None,
+    on_change: Callable[[Answers], None] | None = None,
+) -> Answers:
+    """Ask every visible question in order and return the answers.
+
+    With earlier `answers` (a resumed session) it starts at the first visible question not yet
+    answered. EOFError and KeyboardInterrupt propagate to the caller, after `on_change` has
+    already saved every answer given so far.
+    """
+    answers = dict(answers or {})
+    questions = content.questions
+    position = next(
+        (i for i, q in enumerate(questions) if q.id not in answers and visible(q, answers, content)),
+        len(questions),
+    )
+    asked: list[int] = [i for i in range(position) if visible(questions[i], answers, content)]
+    while position < len(questions):
+        question = questions[position]
+        if not visible(question, answers, content):
+            answers.pop(question.id, None)
+            position += 1
+            continue
+        number = len(asked) + 1
+        default = default_reply(question, answers[question.id]) if question.id in answers else None
+        reply = prompter.ask(prompt_for(question, number), default)
+        command = reply.strip().lower()
+        if command == BACK:
+            if asked:
+                position = asked.pop()
+            else:
+                prompter.say("This is the first question.")
+            continue
+        if command in (HELP, "help"):
+            prompter.say(question.help or "There is no extra help for this question.")
+            continue
+        try:
+            answers[question.id] = parse_reply(question, reply)
+        except ValueError as exc:
+            prompter.say(f"Sorry: {exc}. Type ? for help or back to go back.")
+            continue
+        if on_change is not None:
+            on_change(answers)
+        asked.append(position)
+        position += 1
+    return {q.id: answers[q.id] for q in questions if q.id in answers and visible(q, answers, content)}
+
+
+def summary(content: Content, answers: Answers) -> str:
+    lines = ["Your answers:"]
+    for q in content.questions:
+        if q.id in answers:
+            lines.append(f"  - {q.text} {answer_text(q, answers[q.id])}")
+    return "\n".join(lines)

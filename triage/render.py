@@ -1,0 +1,90 @@
+"""Render a Result with the content's Jinja templates, in a sandbox.
+
+Templates are edited by authors, so they run in an immutable sandbox (no reaching into
+Python internals), with undefined variables as errors and HTML autoescaped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from .content import FORMATS, Content
+from .errors import ContentError, Problem
+from .evaluate import Result
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(value: Any) -> str:
+    """Text safe for a terminal: control characters (escape sequences) removed."""
+    return _CONTROL.sub("", str(value))
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def make_environment(template_dir: Path) -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(template_dir)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html"), default_for_string=False),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["plain"] = plain
+    env.filters["to_json"] = to_json
+    return env
+
+
+class Renderer:
+    """Loads templates once; renders any number of results."""
+
+    def __init__(self, content: Content):
+        self.content = content
+        self.env = make_environment(content.template_dir)
+        self._templates: dict[str, jinja2.Template] = {}
+
+    def template(self, fmt: str) -> jinja2.Template:
+        if fmt not in FORMATS:
+            raise ContentError(f"unknown format {fmt!r} (use one of: {', '.join(FORMATS)})")
+        if fmt not in self._templates:
+            name = f"result.{fmt}.j2"
+            try:
+                self._templates[fmt] = self.env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                raise ContentError([Problem(str(self.content.template_dir / name), exc.lineno or 1, 1, f"template syntax error: {exc.message}")]) from None
+            except jinja2.TemplateNotFound:
+                raise ContentError([Problem(str(self.content.template_dir / name), 1, 1, "missing template")]) from None
+        return self._templates[fmt]
+
+    def render(self, result: Result, fmt: str = "text") -> str:
+        data = result.to_dict()
+        template = self.template(fmt)
+        try:
+            text = template.render(result=data, **data)
+        except SecurityError as exc:
+            raise ContentError([Problem(str(self.content.template_dir / template.name), 1, 1, f"template tried something not allowed: {exc}")]) from None
+        except jinja2.TemplateError as exc:
+            line = _template_line(exc)
+            raise ContentError([Problem(str(self.content.template_dir / template.name), line, 1, f"template error: {exc}")]) from None
+        if fmt == "json":
+            json.loads(text)  # a template that stops producing valid JSON is a bug, not output
+        return text if text.endswith("\n") else text + "\n"
+
+
+def _template_line(exc: Exception) -> int:
+    tb = exc.__traceback__
+    line = 1
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

@@ -1,0 +1,56 @@
+"""`triage rules validate`: everything the loader checks, plus the templates."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import jinja2
+from jinja2 import meta
+
+from .content import FORMATS, Content, default_rules_dir, load_content
+from .errors import ContentError, Problem
+from .evaluate import Result, longest_headline
+from .render import make_environment
+
+MAX_HEADLINE = 140
+
+
+def _result_fields() -> set[str]:
+    return set(Result.__dataclass_fields__) | {"result"}
+
+
+def check_templates(content: Content) -> list[Problem]:
+    """Syntax errors and variables the result does not provide, found without rendering."""
+    problems = []
+    env = make_environment(content.template_dir)
+    provided = _result_fields()
+    for fmt in FORMATS:
+        path = content.template_dir / f"result.{fmt}.j2"
+        source = path.read_text(encoding="utf-8")
+        try:
+            parsed = env.parse(source)
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(Problem(str(path), exc.lineno or 1, 1, f"template syntax error: {exc.message}"))
+            continue
+        for name in sorted(meta.find_undeclared_variables(parsed) - provided):
+            line = next((i for i, text in enumerate(source.splitlines(), 1) if name in text), 1)
+            problems.append(Problem(str(path), line, 1, f"template uses {name!r}, which the result does not provide"))
+    return problems
+
+
+def validate_content(rules_dir: str | None) -> tuple[list[Problem], str]:
+    """Every problem, with severity, and a one-line summary."""
+    root = rules_dir or str(default_rules_dir())
+    try:
+        content = load_content(root)
+    except ContentError as exc:
+        problems = exc.problems
+    else:
+        problems = check_templates(content)
+        longest = longest_headline(content)
+        if len(longest) > MAX_HEADLINE:
+            problems.append(Problem(str(content.root / "outcomes.yaml"), 1, 1, f"a headline can be {len(longest)} characters long (at most {MAX_HEADLINE}): {longest!r}"))
+    problems = [replace(p, severity="error") for p in problems]
+    count = len(problems)
+    summary = f"{root}: {'no problems' if not count else f'{count} problem' + ('s' if count != 1 else '')}"
+    return problems, summary

@@ -1,0 +1,259 @@
+"""Safe YAML and JSON reading that remembers where every value came from.
+
+PyYAML alone accepts duplicate keys, turns `no` into False, builds dates and
+expands alias bombs; authors and answer files need none of that. Here only
+`true`/`false` are booleans, dates stay text, and duplicate keys, aliases and
+tags are errors, each reported with its line and column (counted from 1).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import yaml
+
+from .errors import InputError, Problem
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
+
+
+class Mark(tuple):
+    """(line, column), both from 1."""
+
+    @property
+    def line(self) -> int:
+        return self[0]
+
+    @property
+    def column(self) -> int:
+        return self[1]
+
+
+class LocatedDict(dict):
+    """A mapping that knows where it and each of its keys and values start."""
+
+    mark: Mark
+    key_marks: dict
+    value_marks: dict
+
+    def where(self, key: Any = None) -> Mark:
+        if key is None:
+            return self.mark
+        return self.key_marks.get(key, self.mark)
+
+    def where_value(self, key: Any) -> Mark:
+        return self.value_marks.get(key, self.where(key))
+
+
+class LocatedList(list):
+    """A list that knows where it and each item start."""
+
+    mark: Mark
+    item_marks: list
+
+    def where(self, index: int | None = None) -> Mark:
+        if index is None or index >= len(self.item_marks):
+            return self.mark
+        return self.item_marks[index]
+
+
+def _mark(node_or_mark: Any) -> Mark:
+    m = getattr(node_or_mark, "start_mark", node_or_mark)
+    return Mark((m.line + 1, m.column + 1))
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 style booleans, no timestamps and no aliases."""
+
+    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(
+                None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def read_text(path: str) -> str:
+    """Read a UTF-8 text file (a byte-order mark is allowed) or raise a one-line InputError."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except IsADirectoryError:
+        raise InputError([Problem(path, 1, 1, "is a directory, not a file")]) from None
+    except FileNotFoundError:
+        raise InputError([Problem(path, 1, 1, "no such file")]) from None
+    except PermissionError:
+        raise InputError([Problem(path, 1, 1, "cannot read the file: permission denied")]) from None
+    except OSError as exc:
+        raise InputError([Problem(path, 1, 1, f"cannot read the file: {exc.strerror or exc}")]) from None
+    return decode_text(data, path)
+
+
+def decode_text(data: bytes, path: str) -> str:
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError([Problem(path, 1, 1, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")])
+    if b"\x00" in data:
+        raise InputError([Problem(path, 1, 1, "this is a binary file, not YAML or JSON text")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError([Problem(path, line, column, "the file is not valid UTF-8 text")]) from None
+    return text.replace("\r\n", "\n")
+
+
+def load_yaml(text: str, path: str, problems: list[Problem] | None = None) -> Any:
+    """Parse one YAML document into plain values with LocatedDict/LocatedList containers.
+
+    Syntax errors always raise InputError. Other problems (duplicate keys, tags) raise too,
+    unless a `problems` list is given: then they are added to it and the rest is returned,
+    so a validator can report everything in one pass.
+    """
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = exc.problem or exc.context or "invalid YAML"
+        raise InputError([Problem(path, line, column, f"YAML syntax error: {message}")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(path, 1, 1, f"YAML syntax error: {exc}")]) from None
+    except RecursionError:
+        raise InputError([Problem(path, 1, 1, "the YAML is nested too deeply")]) from None
+    if node is None:
+        return None
+    found: list[Problem] = []
+    try:
+        value = _build(node, loader, path, found, 0)
+    except RecursionError:
+        raise InputError([Problem(path, 1, 1, "the YAML is nested too deeply")]) from None
+    if found and problems is None:
+        raise InputError(found)
+    if problems is not None:
+        problems.extend(found)
+    return value
+
+
+MAX_DEPTH = 50
+
+
+def _build(node: yaml.Node, loader: _Loader, path: str, problems: list[Problem], depth: int) -> Any:
+    mark = _mark(node)
+    if depth > MAX_DEPTH:
+        problems.append(Problem(path, *mark, f"nested more than {MAX_DEPTH} levels deep"))
+        return None
+    if node.tag not in _STANDARD_TAGS:
+        problems.append(Problem(path, *mark, f"YAML tags such as {node.tag!r} are not allowed"))
+        return None
+    if isinstance(node, yaml.MappingNode):
+        result = LocatedDict()
+        result.mark, result.key_marks, result.value_marks = mark, {}, {}
+        for key_node, value_node in node.value:
+            key = _build(key_node, loader, path, problems, depth + 1)
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                problems.append(Problem(path, *_mark(key_node), "a key must be a plain word"))
+                continue
+            if key in result:
+                first = result.key_marks[key]
+                problems.append(
+                    Problem(path, *_mark(key_node), f"duplicate key {key!r} (first at line {first.line})")
+                )
+                continue
+            result[key] = _build(value_node, loader, path, problems, depth + 1)
+            result.key_marks[key] = _mark(key_node)
+            result.value_marks[key] = _mark(value_node)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = LocatedList()
+        items.mark, items.item_marks = mark, []
+        for item in node.value:
+            items.append(_build(item, loader, path, problems, depth + 1))
+            items.item_marks.append(_mark(item))
+        return items
+    try:
+        value = loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError, yaml.YAMLError) as exc:
+        problems.append(Problem(path, *mark, f"not a valid value: {str(exc).splitlines()[0][:80]}"))
+        return None
+    return value
+
+
+def load_json(text: str, path: str) -> Any:
+    """Parse JSON, rejecting duplicate keys, NaN and Infinity; key positions are found in the text."""
+
+    def pairs(items: list[tuple[str, Any]]) -> LocatedDict:
+        result = LocatedDict()
+        result.mark, result.key_marks, result.value_marks = Mark((1, 1)), {}, {}
+        for key, value in items:
+            if key in result:
+                raise ValueError(f"duplicate key {key!r}")
+            result[key] = value
+        return result
+
+    def bad_constant(name: str) -> float:
+        raise ValueError(f"{name} is not allowed")
+
+    try:
+        value = json.loads(text, object_pairs_hook=pairs, parse_constant=bad_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(path, exc.lineno, exc.colno, f"JSON syntax error: {exc.msg}")]) from None
+    except ValueError as exc:
+        raise InputError([Problem(path, 1, 1, f"JSON error: {exc}")]) from None
+    except RecursionError:
+        raise InputError([Problem(path, 1, 1, "the JSON is nested too deeply")]) from None
+    if isinstance(value, LocatedDict):
+        _locate_top_keys(value, text)
+    return value
+
+
+def _locate_top_keys(mapping: LocatedDict, text: str) -> None:
+    """Point each top-level key at the first place its quoted name appears."""
+    for key in mapping:
+        match = re.search(re.escape(json.dumps(key)) + r"\s*:", text)
+        if match:
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            mapping.key_marks[key] = mapping.value_marks[key] = Mark((line, column))
+
+
+def load_file(path: str, problems: list[Problem] | None = None) -> Any:
+    """Read a YAML or JSON file (chosen by its ending; .json is JSON, anything else YAML)."""
+    text = read_text(path)
+    if path.lower().endswith(".json"):
+        return load_json(text, path)
+    return load_yaml(text, path, problems)
+
+
+def is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

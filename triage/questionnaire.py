@@ -138,7 +138,8 @@ def run_questionnaire(
         try:
             answers[question.id] = parse_reply(question, reply)
         except ValueError as exc:
-            prompter.say(f"Sorry: {exc}. Type ? for help or back to go back.")
+            options = (["? for help"] if question.help else []) + ([BACK + " to go back"] if asked else [])
+            prompter.say(f"Sorry: {exc}." + (f" You can also type {' or '.join(options)}." if options else ""))
             continue
         if on_change is not None:
             on_change(answers)

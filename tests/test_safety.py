@@ -1,0 +1,88 @@
+"""Safety properties of the shipped content, over generated answer sets (hypothesis).
+
+- totality: every answer set the questionnaire allows gets a result, in every format,
+  and every result lists the emergency signs;
+- monotonic safety: an extra alarm sign, or a more severe answer to an ordered question,
+  never makes the advice less urgent.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from triage.conditions import NOT_SURE
+from triage.content import FORMATS, urgency_rank
+
+from .strategies import answer_sets
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@SETTINGS
+@given(data=st.data())
+def test_every_answer_set_gets_a_result_in_every_format(engines, shipped, renderer, data):
+    answers = data.draw(answer_sets(shipped))
+    result = engines["python"].evaluate(answers)
+    assert result.urgency and result.classification
+    assert result.emergency_signs
+    assert result.urgency_reasons, "a result always says why"
+    for fmt in FORMATS:
+        text = renderer.render(result, fmt)
+        assert text.strip()
+        if fmt == "json":
+            assert json.loads(text)["urgency"] == result.urgency
+        else:
+            assert result.emergency_signs[0].split()[0] in text
+
+
+def more_alarming(question, value, draw):
+    """A variant of one answer that is at least as alarming, or None when there is none."""
+    if question.type == "multi" and question.alarm:
+        picked = [] if value in (None, NOT_SURE) else [v for v in value if not question.option(v).exclusive]
+        extra = draw(st.sampled_from([o.id for o in question.options if not o.exclusive]))
+        return sorted(set(picked) | {extra}, key=[o.id for o in question.options].index)
+    if question.type == "yesno" and question.alarm:
+        return True
+    if question.ordered and question.type == "choice":
+        ids = [o.id for o in question.options]
+        start = 0 if value in (None, NOT_SURE) else ids.index(value)
+        return ids[draw(st.integers(start, len(ids) - 1))]
+    if question.ordered and question.type == "number":
+        low = question.min if value in (None, NOT_SURE) else value
+        if question.integer:
+            return draw(st.integers(int(low), int(question.max)))
+        return draw(st.floats(low, question.max, allow_nan=False))
+    return None
+
+
+@SETTINGS
+@given(data=st.data())
+def test_a_more_alarming_answer_never_lowers_the_urgency(engines, shipped, data):
+    answers = data.draw(answer_sets(shipped))
+    candidates = [q for q in shipped.questions if q.alarm or q.ordered]
+    assert candidates, "the questionnaire marks its alarm and ordered questions"
+    question = data.draw(st.sampled_from(candidates))
+    changed = more_alarming(question, answers.get(question.id), data.draw)
+    if changed is None:
+        return
+    before = engines["python"].evaluate(answers)
+    after = engines["python"].evaluate({**answers, question.id: changed})
+    assert urgency_rank(after.urgency) >= urgency_rank(before.urgency), (
+        f"{question.id}: {answers.get(question.id)!r} -> {changed!r} lowered {before.urgency} to {after.urgency}"
+        f" (fired before: {before.fired_rules}; after: {after.fired_rules})"
+    )
+
+
+def test_every_alarm_option_alone_is_at_least_soon(engines, shipped):
+    """Each alarm sign on its own already leads to a doctor, not self-care."""
+    for question in shipped.questions:
+        if not question.alarm:
+            continue
+        options = [o.id for o in question.options if not o.exclusive] if question.type == "multi" else [True]
+        for option in options:
+            answer = [option] if question.type == "multi" else option
+            result = engines["python"].evaluate({question.id: answer})
+            assert urgency_rank(result.urgency) >= urgency_rank("soon"), (question.id, option, result.urgency)

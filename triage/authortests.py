@@ -80,6 +80,10 @@ def load_cases(content: Content, path: Path) -> list[tuple[int, str, dict, Locat
     cases = data.get("cases") if isinstance(data, LocatedDict) else None
     if not isinstance(cases, LocatedList):
         raise InputError([Problem(spath, 1, 1, "a test file needs a 'cases:' list")])
+    for key in data:
+        if key not in ("cases", "$schema"):
+            mark = data.where(key)
+            problems.append(Problem(spath, mark.line, mark.column, f"unknown field {key!r} (a test file has 'cases:')"))
     loaded = []
     names: set[str] = set()
     for i, case in enumerate(cases):

@@ -12,7 +12,7 @@ from functools import wraps
 import click
 
 from . import __version__
-from .answers import check_answers, dump_answers, load_answers, write_private_atomically
+from .answers import check_answers, dump_answers, load_answers, write_atomically, write_private_atomically
 from .content import FORMATS, URGENCY_LEVELS, load_content, urgency_rank
 from .engine import ENGINES
 from .errors import InputError, Interrupted, TriageError
@@ -186,21 +186,24 @@ def rules() -> None:
 @rules.command()
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
               help="Content folder to check instead of the built-in one.")
-def validate(rules_dir: str | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for machines.")
+def validate(rules_dir: str | None, fmt: str) -> None:
     """Check the content folder and list every problem as path:line:column.
+
+    Checks the YAML files (syntax, fields, types, ids, values that fit their questions)
+    and the templates (syntax, variables the result does not provide). Exit 0 when clean,
+    1 when problems were found, 2 when the check cannot run.
 
     \b
     Examples:
       triage rules validate
-      triage rules validate --rules ./my-rules
+      triage rules validate --rules ./my-rules --format json
     """
     from .validate import validate_content
 
-    problems, summary_line = validate_content(rules_dir)
-    for problem in problems:
-        click.echo(f"{problem.path}:{problem.line}:{problem.column}: {problem.severity}: {problem.message}")
-    click.echo(summary_line, err=True)
-    sys.exit(1 if problems else 0)
+    problems, root = validate_content(rules_dir)
+    report(problems, fmt, root, "problem")
 
 
 @rules.command(name="test")
@@ -230,6 +233,133 @@ def test_cases(rules_dir: str | None, engine: str | None, verbose: bool) -> None
     passed = len(outcomes) - len(failed) - len(todo)
     click.echo(f"{len(outcomes)} cases: {passed} passed, {len(failed)} failing, {len(todo)} todo", err=True)
     sys.exit(1 if failed else 0)
+
+
+@rules.command(name="explain")
+@click.argument("answers_file", type=click.Path(dir_okay=True))
+@content_options
+def explain_command(answers_file: str, rules_dir: str | None, engine: str | None) -> None:
+    """Show why each rule fired or not for one answer file, and how the result was chosen.
+
+    For a rule that did not fire, it names the first part of its condition that was false,
+    next to the actual answer.
+
+    \b
+    Examples:
+      triage rules explain examples/night-calf-cramps.json
+      triage rules explain my-answers.yaml --rules ./my-rules
+    """
+    from .explain import explain
+
+    triage, _ = build(rules_dir, engine)
+    click.echo(explain(triage, load_answers(triage.content, answers_file)), nl=False)
+
+
+@rules.command(name="lint")
+@content_options
+@click.option("--seeds", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Folder of source documents (*.txt): also report passages copied from them.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for machines.")
+def lint_command(rules_dir: str | None, engine: str | None, seeds: str | None, fmt: str) -> None:
+    """Report content that is valid but probably wrong.
+
+    Rules that can never fire or never change the result, questions, options and advice
+    no rule uses, rules no test case makes fire, emergency rules without a public health
+    source, text above reading grade 8 (headlines above grade 6), and with --seeds,
+    passages copied word for word from the source documents.
+
+    \b
+    Examples:
+      triage rules lint
+      triage rules lint --rules ./my-rules --seeds ../shared/seeds
+    """
+    from pathlib import Path
+
+    from .authortests import run_cases
+    from .lint import lint
+
+    triage, renderer = build(rules_dir, engine)
+    fired = {rule for outcome in run_cases(triage, renderer) for rule in outcome.fired}
+    problems = lint(triage.content, fired, Path(seeds) if seeds else None)
+    report(problems, fmt, str(triage.content.root), "finding")
+
+
+@rules.command(name="docs")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
+              help="Content folder to describe instead of the built-in one.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="docs/rules.md",
+              show_default=True, help="Where to write the catalogue (- for standard output).")
+def docs_command(rules_dir: str | None, output: str) -> None:
+    """Write a readable catalogue of every question, rule and advice item (Markdown).
+
+    \b
+    Examples:
+      triage rules docs
+      triage rules docs --rules ./my-rules -o -
+    """
+    from .catalogue import render_catalogue
+
+    text = render_catalogue(load_content(rules_dir))
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    write_output(output, text)
+    click.echo(f"wrote {output}", err=True)
+
+
+def write_output(path: str, text: str) -> None:
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        raise TriageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@cli.group()
+def questionnaire() -> None:
+    """The questionnaire in other formats."""
+
+
+@questionnaire.command(name="export")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
+              help="Content folder to export instead of the built-in one.")
+@click.option("--fhir", "as_fhir", is_flag=True, required=True,
+              help="Export as an HL7 FHIR R4 Questionnaire resource (JSON).")
+def export_questionnaire(rules_dir: str | None, as_fhir: bool) -> None:
+    """Print the questionnaire as an HL7 FHIR R4 Questionnaire (JSON) on standard output.
+
+    Each question becomes an item (linkId = question id), each option an answerOption
+    with a valueCoding, and show_if an enableWhen where FHIR can express it.
+
+    \b
+    Examples:
+      triage questionnaire export --fhir > questionnaire.json
+    """
+    import json
+
+    from .fhir import questionnaire_to_fhir, unmapped_show_if
+
+    content = load_content(rules_dir)
+    click.echo(json.dumps(questionnaire_to_fhir(content), indent=2, ensure_ascii=False))
+    for qid in unmapped_show_if(content):
+        click.echo(f"triage: warning: the show_if of {qid!r} has no FHIR enableWhen form; it is left out", err=True)
+
+
+def report(problems: list, fmt: str, root: str, noun: str) -> None:
+    """Print problems (path:line:column: severity: message) and a summary; exit 1 if any."""
+    import json
+
+    if fmt == "json":
+        click.echo(json.dumps([
+            {"path": p.path, "line": p.line, "column": p.column, "severity": p.severity, "message": p.message, "check": p.code}
+            for p in problems
+        ], indent=2))
+    else:
+        for p in problems:
+            click.echo(f"{p.path}:{p.line}:{p.column}: {p.severity}: {p.message}")
+    count = len(problems)
+    click.echo(f"{root}: " + (f"no {noun}s" if not count else f"{count} {noun}{'s' if count != 1 else ''}"), err=True)
+    sys.exit(1 if problems else 0)
 
 
 def main() -> None:

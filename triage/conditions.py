@@ -125,15 +125,16 @@ def holds(condition: Condition, fact: dict) -> bool:
     return fact.get(flag_key(condition.name)) is True
 
 
-def first_failure(condition: Condition, fact: dict, negated: bool = False) -> Condition | None:
-    """The first comparison that makes the condition false (None when it holds).
+def first_failure(condition: Condition, fact: dict, negated: bool = False) -> tuple[Condition, bool] | None:
+    """The first comparison that makes the condition false, or None when it holds.
 
-    With `negated`, find why the condition is *true* (used under `not`).
+    Returns (comparison, negated): with `negated` the comparison was *true* where the rule
+    needed it false (it sits under a `not`).
     """
     if holds(condition, fact) != negated:
         return None
     if isinstance(condition, (Compare, Flag)):
-        return condition
+        return condition, negated
     if isinstance(condition, Not):
         return first_failure(condition.part, fact, not negated)
     for part in condition.parts:
@@ -242,4 +243,6 @@ def describe(condition: Condition, labels: dict | None = None) -> str:
         return f"{c.question} is {'answered' if c.value else 'not answered'}"
     if isinstance(value, bool):
         value = "yes" if value else "no"
+    elif isinstance(value, float):
+        value = f"{value:g}"
     return f"{c.question} {words[c.op]} {value}"

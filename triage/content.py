@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -345,11 +345,7 @@ class _ConditionReader:
             if q.type != "number":
                 c.problem(mark, f"{where}: {op} only works on number questions; {q.id!r} is {q.type}")
                 return None
-            if not is_finite_number(raw):
-                c.problem(mark, f"{where}: must be a number, got {_kind(raw)}")
-                return None
-            if not q.min <= raw <= q.max:
-                c.problem(mark, f"{where}: {raw} is outside the range of {q.id!r} ({q.min:g} to {q.max:g})")
+            if not self._in_range(q, raw, mark, where):
                 return None
             return round(float(raw), NUMBER_DECIMALS) if not q.integer else raw
         if op in ("any_of", "all_of") and q.type != "multi":
@@ -370,6 +366,15 @@ class _ConditionReader:
             return None if any(v is None for v in values) else tuple(values)
         return self._single(q, raw, mark, where)
 
+    def _in_range(self, q: Question, raw: Any, mark: Mark, where: str) -> bool:
+        if not is_finite_number(raw):
+            self.checker.problem(mark, f"{where}: must be a number, got {_kind(raw)}")
+            return False
+        if not q.min <= raw <= q.max:
+            self.checker.problem(mark, f"{where}: {raw} is outside the range of {q.id!r} ({q.min:g} to {q.max:g})")
+            return False
+        return True
+
     def _single(self, q: Question, raw: Any, mark: Mark, where: str) -> Any:
         c = self.checker
         if raw == NOT_SURE:
@@ -388,11 +393,7 @@ class _ConditionReader:
             if value is None:
                 c.problem(mark, f"{where}: a yes/no question takes yes or no, got {_kind(raw)}")
             return value
-        if not is_finite_number(raw):
-            c.problem(mark, f"{where}: must be a number, got {_kind(raw)}")
-            return None
-        if not q.min <= raw <= q.max:
-            c.problem(mark, f"{where}: {raw} is outside the range of {q.id!r} ({q.min:g} to {q.max:g})")
+        if not self._in_range(q, raw, mark, where):
             return None
         if q.integer:
             if raw != int(raw):
@@ -474,17 +475,11 @@ def _read_questions(path: Path, problems: list[Problem]) -> list[Question] | Non
             for name, flag_mark in reader.flags:
                 c.problem(flag_mark, f"{what} show_if: flags are not available while asking (flag {name!r})")
             if condition is not None and not reader.flags:
-                question = _replace(question, show_if=condition)
+                question = replace(question, show_if=condition)
         questions[qid] = question
     if not questions and not any(p.path == str(path) for p in problems):
         problems.append(Problem(str(path), 1, 1, "the questionnaire has no questions"))
     return list(questions.values())
-
-
-def _replace(q: Question, **changes: Any) -> Question:
-    from dataclasses import replace
-
-    return replace(q, **changes)
 
 
 def _read_options(c: _Checker, entry: LocatedDict, what: str, qtype: str) -> tuple[Option, ...]:
@@ -646,7 +641,6 @@ def _read_rules(path: Path, content: dict, problems: list[Problem]) -> list[Rule
 
 def _stage_rules(rules: list[Rule], problems: list[Problem]) -> list[Rule]:
     """Give each rule a stage: after every rule that sets a flag it reads."""
-    from dataclasses import replace
 
     setters: dict[str, list[Rule]] = {}
     for rule in rules:

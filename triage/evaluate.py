@@ -117,16 +117,25 @@ class Triage:
         return self._fire(self.prepare(answers))
 
     def _fire(self, answers: Answers) -> list[Rule]:
+        return [rule for rule, did_fire, _ in self.trace(answers) if did_fire]
+
+    def trace(self, answers: Answers) -> list[tuple[Rule, bool, dict]]:
+        """Every rule, stage by stage: whether it fired and the fact it was evaluated on.
+
+        `answers` must already be prepared (see `prepare`). Flags set by one stage are
+        added to the fact before the next stage runs.
+        """
         fact = to_fact(self.content, answers)
-        fired: list[Rule] = []
+        steps: list[tuple[Rule, bool, dict]] = []
         for stage in range(self.content.stages):
             matched = self.engine.matching(fact, stage)
+            seen = dict(fact)
             for rule in self._rules_by_stage.get(stage, ()):
+                steps.append((rule, rule.id in matched, seen))
                 if rule.id in matched:
-                    fired.append(rule)
                     for name in rule.flags:
                         fact[flag_key(name)] = True
-        return fired
+        return steps
 
     def evaluate(self, answers: Answers) -> Result:
         """The result for one answer set (checked and coerced first; AnswerError when invalid)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import jinja2
 from jinja2 import meta
@@ -39,7 +40,7 @@ def check_templates(content: Content) -> list[Problem]:
 
 
 def validate_content(rules_dir: str | None) -> tuple[list[Problem], str]:
-    """Every problem, with severity, and a one-line summary."""
+    """Every problem (with severity), and the folder that was checked."""
     root = rules_dir or str(default_rules_dir())
     try:
         content = load_content(root)
@@ -50,7 +51,6 @@ def validate_content(rules_dir: str | None) -> tuple[list[Problem], str]:
         longest = longest_headline(content)
         if len(longest) > MAX_HEADLINE:
             problems.append(Problem(str(content.root / "outcomes.yaml"), 1, 1, f"a headline can be {len(longest)} characters long (at most {MAX_HEADLINE}): {longest!r}"))
-    problems = [replace(p, severity="error") for p in problems]
-    count = len(problems)
-    summary = f"{root}: {'no problems' if not count else f'{count} problem' + ('s' if count != 1 else '')}"
-    return problems, summary
+    if not Path(root).is_dir():
+        raise ContentError(problems)  # nothing to check: exit 2
+    return [replace(p, severity="error", code=p.code or "invalid") for p in problems], root

@@ -1,0 +1,136 @@
+"""Author tools: rules test, explain, lint, validate --format json."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from triage.cli import cli
+
+from .conftest import EXAMPLES, MINI, SHIPPED, TESTS
+from .test_content_errors import overlay
+
+LINT = sorted(p for p in (TESTS / "content" / "lint").iterdir() if p.is_dir())
+SEEDS = TESTS / "content" / "seeds"
+
+
+def invoke(runner, *args):
+    return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_shipped_author_cases_all_pass_on_every_engine(runner):
+    for engine in ("python", "durable"):
+        result = invoke(runner, "rules", "test", "--rules", SHIPPED, "--engine", engine)
+        assert result.exit_code == 0, result.stdout
+        assert "0 failing" in result.stderr
+
+
+def test_author_case_failure_names_file_line_case_and_rules_fired(runner, tmp_path):
+    content = tmp_path / "rules"
+    shutil.copytree(MINI, content, symlinks=False)
+    (content / "tests" / "wrong.yaml").write_text(
+        "cases:\n"
+        "  - name: passes\n"
+        "    answers: {feeling: flicker}\n"
+        "    expect: {classification: twitch}\n"
+        "  - name: long cramp said to be routine\n"
+        "    answers: {feeling: locked, minutes: 45, stretch_helps: no}\n"
+        "    expect: {urgency: routine, advice: [stretch], text_contains: [Stay in bed]}\n"
+    )
+    result = invoke(runner, "rules", "test", "--rules", content)
+    assert result.exit_code == 1
+    line = next(l for l in result.stdout.splitlines() if "long cramp" in l)
+    assert line.startswith(f"{content}/tests/wrong.yaml:5: case 'long cramp said to be routine': expected urgency routine, got urgent")
+    assert "expected the text result to contain 'Stay in bed'" in line
+    assert line.endswith("rules fired: cramp, long-cramp")
+    assert "passes" not in result.stdout
+    assert "1 failing, 1 todo" in result.stderr
+
+
+def test_todo_cases_are_reported_but_do_not_fail(runner):
+    result = invoke(runner, "rules", "test", "--rules", MINI)
+    assert result.exit_code == 0
+    assert "[todo: the mini content has no rule for this yet]" in result.stdout
+
+
+def test_bad_test_file_is_a_located_error(runner, tmp_path):
+    content = tmp_path / "rules"
+    shutil.copytree(MINI, content, symlinks=False)
+    (content / "tests" / "bad.yaml").write_text("cases:\n  - name: x\n    answers: {feeling: wobbly}\n    expect: {urgency: later, fired: [nope]}\n")
+    result = invoke(runner, "rules", "test", "--rules", content)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert any(l.startswith(f"{content}/tests/bad.yaml:3:") and "'wobbly' is not an option" in l for l in lines)
+
+
+def test_explain_shows_fired_and_not_fired_rules_with_the_false_part(runner, tmp_path):
+    answers = tmp_path / "a.yaml"
+    answers.write_text("feeling: locked\nminutes: 12\nstretch_helps: no\nalarms: [none]\n")
+    result = invoke(runner, "rules", "explain", answers, "--rules", MINI)
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "FIRED  cramp  [mini/rules/a.yaml:7]  -> classification cramp; flags is_cramp" in out
+    assert "no     long-cramp  [mini/rules/a.yaml:11]: needs minutes >= 30 (line 12); the answer is '12 minutes'" in out
+    assert "no     breathing  [mini/rules/a.yaml:2]: needs alarms includes any of breathing (line 4); the answer is 'None of these'" in out
+    assert "Urgency: routine: no rule gave an urgency" in out
+    assert "Classification: cramp: named by the most rules (rules per kind: cramp 1)." in out
+
+
+def test_explain_reports_a_negated_part_and_flags(runner, tmp_path):
+    answers = tmp_path / "a.yaml"
+    answers.write_text("feeling: locked\nminutes: 40\nstretch_helps: yes\n")
+    out = invoke(runner, "rules", "explain", answers, "--rules", MINI).stdout
+    assert "needs not (stretch_helps is yes)" in out
+    answers.write_text("feeling: flicker\nminutes: 40\n")
+    out = invoke(runner, "rules", "explain", answers, "--rules", MINI).stdout
+    assert "no     long-cramp  [mini/rules/a.yaml:11]: needs flag is_cramp set, but it is not set" in out
+
+
+def test_explain_on_a_shipped_example(runner):
+    example = EXAMPLES / "night-calf-cramps.json"
+    result = invoke(runner, "rules", "explain", example)
+    assert result.exit_code == 0
+    assert "Rules that fired" in result.stdout and "Headline: This sounds like a muscle cramp." in result.stdout
+
+
+@pytest.mark.parametrize("case", LINT, ids=lambda p: p.name)
+def test_lint_reports_each_finding_with_its_line(runner, case, tmp_path):
+    content = overlay(case, tmp_path / "rules")
+    result = invoke(runner, "rules", "lint", "--rules", content, "--seeds", SEEDS)
+    assert result.exit_code == 1, result.output
+    reported = [line.replace(f"{content}/", "") for line in result.stdout.splitlines()]
+    assert reported == (case / "expected.txt").read_text().splitlines()
+
+
+def test_lint_is_clean_on_the_mini_content_and_json_format_works(runner):
+    assert invoke(runner, "rules", "lint", "--rules", MINI, "--seeds", SEEDS).exit_code == 0
+    case = next(p for p in LINT if p.name == "never-fires")
+    result = invoke(runner, "rules", "lint", "--rules", MINI, "--format", "json")
+    assert json.loads(result.stdout) == []
+    del case
+
+
+def test_shipped_content_is_lint_clean(runner):
+    seeds = TESTS.parent.parent / "shared" / "seeds"
+    args = ["rules", "lint", "--rules", SHIPPED] + (["--seeds", seeds] if seeds.is_dir() else [])
+    result = invoke(runner, *args)
+    assert result.exit_code == 0, result.stdout
+
+
+def test_validate_json_format(runner, tmp_path):
+    content = overlay(TESTS / "content" / "bad" / "unknown-source", tmp_path / "rules")
+    result = invoke(runner, "rules", "validate", "--rules", content, "--format", "json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == [{
+        "path": f"{content}/advice.yaml", "line": 2, "column": 75, "severity": "error",
+        "message": "advice 'stretch': unknown source 'nowhere'", "check": "invalid",
+    }]
+
+
+def test_validate_cannot_run_without_a_folder(runner, tmp_path):
+    result = invoke(runner, "rules", "validate", "--rules", tmp_path / "missing")
+    assert result.exit_code == 2
+    assert Path(tmp_path / "missing").name in result.stderr

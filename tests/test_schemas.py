@@ -1,0 +1,134 @@
+"""The JSON Schemas in docs/schema describe the content files the loader accepts.
+
+Editors use them for completion and early warnings (each shipped YAML file names its schema
+on its first line); `triage rules validate` stays the authority and also checks what a
+schema cannot (unique ids, references between files, number ranges, flag order).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from triage.authortests import EXPECT_FIELDS
+from triage.conditions import COMPARISON_OPS
+from triage.content import ANSWER_ID, CLASSIFICATIONS, ITEM_ID, QUESTION_TYPES, URGENCY_LEVELS
+from triage.yamlsafe import load_file
+
+from .conftest import MINI, ROOT, SHIPPED, TESTS
+
+SCHEMA_DIR = ROOT / "docs" / "schema"
+SCHEMAS = {p.name.removesuffix(".schema.json"): json.loads(p.read_text()) for p in sorted(SCHEMA_DIR.glob("*.schema.json"))}
+FIRST_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
+
+# Bad overlays (tests/content/bad/*) whose every problem is about the shape of one file:
+# a missing or unknown field, a wrong type, a value outside an enum, an empty list, a red
+# flag with a mild urgency, a reason missing next to an urgency, a `then` that concludes
+# nothing. The schema must reject each of their YAML files, with as many errors as
+# `triage rules validate` reports for that file (expected.txt).
+SCHEMA_CASES = ["bad-outcomes", "red-flag-too-mild", "unknown-field-and-wrong-type"]
+# The others need what a schema cannot know: YAML syntax and duplicate keys (the file does
+# not parse), unique rule ids across files, flag cycles and unset flags, whether a question,
+# option or source id exists, show_if order, whether a comparison fits the question's type
+# and range, and templates.
+NOT_SCHEMA_CASES = [
+    "duplicate-key", "duplicate-rule-id", "flags", "show-if-later", "template-errors",
+    "unknown-ids", "unknown-source", "value-does-not-fit", "yaml-syntax",
+]
+
+
+def plain(value):
+    """Located YAML values as plain JSON types."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def schema_name(relative: Path) -> str:
+    """Which schema a file in a content folder follows (relative to the folder)."""
+    if len(relative.parts) == 2 and relative.parts[0] in ("rules", "tests"):
+        return relative.parts[0]
+    return relative.stem
+
+
+def content_files(root: Path) -> list[Path]:
+    files = [root / f"{name}.yaml" for name in ("questionnaire", "outcomes", "advice", "sources")]
+    files += sorted((root / "rules").glob("*.yaml")) + sorted((root / "tests").glob("*.yaml"))
+    return files
+
+
+def errors(name: str, path: Path) -> list:
+    return list(Draft202012Validator(SCHEMAS[name]).iter_errors(plain(load_file(str(path)))))
+
+
+def test_all_six_schemas_exist():
+    assert sorted(SCHEMAS) == ["advice", "outcomes", "questionnaire", "rules", "sources", "tests"]
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_schema_is_valid_draft_2020_12(name):
+    schema = SCHEMAS[name]
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+@pytest.mark.parametrize("root", [SHIPPED, MINI], ids=["shipped", "mini"])
+def test_content_files_follow_their_schema(root):
+    files = content_files(root)
+    assert len(files) > 4
+    for path in files:
+        found = errors(schema_name(path.relative_to(root)), path)
+        assert not found, f"{path}: " + "; ".join(f"{list(e.absolute_path)}: {e.message}" for e in found)
+
+
+def test_shipped_files_name_their_schema_on_the_first_line():
+    for path in content_files(SHIPPED):
+        first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+        match = FIRST_LINE.match(first)
+        assert match, f"{path}: the first line should be '# yaml-language-server: $schema=...'"
+        name = schema_name(path.relative_to(SHIPPED))
+        assert (path.parent / match.group(1)).resolve() == (SCHEMA_DIR / f"{name}.schema.json").resolve(), path
+
+
+def test_every_bad_overlay_is_sorted_into_schema_or_not():
+    bad = sorted(p.name for p in (TESTS / "content" / "bad").iterdir() if p.is_dir())
+    assert sorted(SCHEMA_CASES + NOT_SCHEMA_CASES) == bad
+
+
+@pytest.mark.parametrize("case", SCHEMA_CASES)
+def test_schema_rejects_bad_overlay(case):
+    folder = TESTS / "content" / "bad" / case
+    expected = [line for line in (folder / "expected.txt").read_text().splitlines() if line.strip()]
+    files = sorted(p for p in folder.rglob("*.yaml"))
+    assert files
+    for path in files:
+        relative = path.relative_to(folder)
+        found = errors(schema_name(relative), path)
+        reported = [line for line in expected if line.startswith(f"{relative.as_posix()}:")]
+        assert found, f"{relative} passes the schema"
+        assert len(found) == len(reported), [e.message for e in found]
+
+
+def test_schemas_use_the_loaders_words():
+    rules, questionnaire, tests = SCHEMAS["rules"], SCHEMAS["questionnaire"], SCHEMAS["tests"]
+    assert rules["$defs"]["then"]["properties"]["urgency"]["enum"] == list(URGENCY_LEVELS)
+    assert rules["$defs"]["then"]["properties"]["classification"]["enum"] == list(CLASSIFICATIONS)
+    assert SCHEMAS["outcomes"]["properties"]["urgency"]["required"] == list(URGENCY_LEVELS)
+    assert SCHEMAS["outcomes"]["properties"]["classification"]["required"] == list(CLASSIFICATIONS)
+    assert questionnaire["$defs"]["question"]["properties"]["type"]["enum"] == list(QUESTION_TYPES)
+    assert questionnaire["$defs"]["question"]["properties"]["id"]["pattern"] == ANSWER_ID.pattern
+    assert rules["$defs"]["rule"]["properties"]["id"]["pattern"] == ITEM_ID.pattern
+    comparison = rules["$defs"]["comparison"]["properties"]
+    assert sorted(comparison) == sorted(["question", *COMPARISON_OPS])
+    assert sorted(tests["$defs"]["expect"]["properties"]) == sorted(EXPECT_FIELDS)
+    # show_if is the rule condition without flags (flags are not known while asking).
+    assert questionnaire["$defs"]["comparison"] == rules["$defs"]["comparison"]
+    rule_branches = rules["$defs"]["condition"]["oneOf"]
+    without_flag = [b for b in rule_branches if "flag" not in b.get("properties", {})]
+    assert questionnaire["$defs"]["condition"]["oneOf"] == without_flag

@@ -6,8 +6,10 @@ its one-line message and its exit code here, in one place.
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import wraps
+from pathlib import Path
 
 import click
 
@@ -113,6 +115,88 @@ def check(answers_file: str, rules_dir: str | None, engine: str | None, fmt: str
     click.echo(renderer.render(result, fmt), nl=False)
     if fail_on and urgency_rank(result.urgency) >= urgency_rank(fail_on):
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@content_options
+@click.option("--format", "-f", "fmt", type=click.Choice(["jsonl", "csv", "report", "html"]), default=None,
+              help="jsonl (default when standard output is not a terminal), csv, report (Markdown) or html.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file (atomically: the old file stays until the new one is complete).")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+              help="Also write each record's full result as its own file in this folder.")
+@click.option("--out-format", type=click.Choice(["text", "markdown", "html"]), default="text", show_default=True,
+              help="Format of the files written to --out-dir.")
+@click.option("--pattern", default=None, help="Glob for files inside folders (default: answer-file endings).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Worker processes (default: all cores).")
+@click.option("--fail-on", type=click.Choice(URGENCY_LEVELS), default=None,
+              help="Exit with code 1 when any record is at or above this urgency.")
+@click.option("--compare-rules", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Old content folder: list only the records whose result changed, old -> new.")
+def batch(inputs, rules_dir, engine, fmt, output, out_dir, out_format, pattern, jobs, fail_on, compare_rules) -> None:
+    """Triage many saved answer sets: files, folders, JSON Lines, CSV or FHIR.
+
+    INPUTS are answer files (YAML or JSON), folders (searched recursively), JSON Lines
+    (.jsonl, one answer set per line), CSV (.csv, a column per question id, several
+    choices joined with ;), FHIR QuestionnaireResponse or Bundle (.json), or - for JSON
+    Lines on standard input. Every record gets one output record, in input order; a bad
+    record gets an error record. Exit 0 when all were triaged, 1 when --fail-on matched,
+    2 when any record could not be read or checked.
+
+    \b
+    Examples:
+      triage batch examples/ --format report
+      triage batch answers.jsonl -o results.jsonl --fail-on urgent
+      triage batch forms.csv --format csv --out-dir results/
+      triage batch saved/ --compare-rules old-rules/ --rules new-rules/
+    """
+    from .batch import AtomicOutput, process, write_rendered
+    from .records import read_all
+    from .reports import DiffWriter, make_writer
+
+    fmt = fmt or ("report" if sys.stdout.isatty() and not output else "jsonl")
+    content = load_content(rules_dir)
+    if compare_rules:
+        load_content(compare_rules)
+    jobs = jobs or os.cpu_count() or 1
+    sink = AtomicOutput(output) if output else None
+    out = sink.file if sink else sys.stdout
+    writer = DiffWriter(out, fmt) if compare_rules else make_writer(fmt, out)
+    folder = Path(out_dir) if out_dir else None
+    if folder:
+        folder.mkdir(parents=True, exist_ok=True)
+    suffix = {"text": ".txt", "markdown": ".md", "html": ".html"}[out_format]
+
+    def emit(outcome: dict) -> None:
+        writer.add(outcome)
+        if folder and outcome.get("rendered"):
+            write_rendered(folder, outcome, suffix)
+
+    show_progress = sys.stderr.isatty()
+
+    def progress(count: int) -> None:
+        click.echo(f"\r{count} records...", err=True, nl=False)
+
+    try:
+        tally = process(
+            read_all(inputs, content, pattern), emit, jobs=jobs, fail_on=fail_on,
+            on_progress=progress if show_progress else None,
+            rules_dir=rules_dir, engine=engine, render=out_format if folder else None, compare_rules=compare_rules,
+        )
+        writer.close()
+        if sink:
+            sink.commit()
+    except BaseException:
+        if sink:
+            sink.abort()
+        raise
+    if show_progress:
+        click.echo("\r", err=True, nl=False)
+    click.echo(tally.line(), err=True)
+    if compare_rules:
+        click.echo(writer.summary(), err=True)
+    sys.exit(tally.exit_code())
 
 
 class ClickPrompter:

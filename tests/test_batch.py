@@ -1,0 +1,222 @@
+"""`triage batch`: every input format, one output record per input record, in order."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from triage.cli import cli
+
+from .conftest import MINI, TESTS
+
+BATCH = TESTS / "batch"
+
+
+def batch(runner, *args, input=None):
+    return runner.invoke(cli, ["batch", "--rules", str(MINI), *map(str, args)], input=input, catch_exceptions=False)
+
+
+def lines(result):
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_jsonl_keeps_order_and_turns_bad_lines_into_error_records(runner):
+    result = batch(runner, BATCH / "answers.jsonl", "-j", "1")
+    assert result.exit_code == 2
+    out = lines(result)
+    assert [o["source"] for o in out] == [f"{BATCH}/answers.jsonl:{n}" for n in (1, 2, 3, 5, 6, 7)]
+    assert [o["ok"] for o in out] == [True, True, False, False, True, False]
+    assert out[1]["urgency"] == "urgent" and out[1]["id"] == "a2"
+    assert "JSON syntax error" in out[2]["error"]
+    assert "'wobbly' is not an option" in out[3]["error"] and out[3]["id"] == "a4"
+    assert "expected a mapping" in out[5]["error"]
+    assert "read 6 records: 3 triaged, 3 errors" in result.stderr
+
+
+def test_csv_rows_with_several_choices_and_a_bad_row(runner):
+    result = batch(runner, BATCH / "answers.csv", "-j", "1")
+    out = lines(result)
+    assert [o["id"] for o in out] == ["c1", "c2", "c3", "c4", "c5"]
+    assert [o["source"].rsplit(":", 1)[1] for o in out] == ["row 2", "row 3", "row 4", "row 5", "row 6"]
+    assert out[2]["urgency"] == "emergency"
+    assert not out[3]["ok"] and "'wobbly' is not an option" in out[3]["error"]
+    assert out[4]["ok"] and out[4]["classification"] == "spasm"
+
+
+def test_fhir_bundle_and_single_response(runner):
+    result = batch(runner, BATCH / "responses.bundle.json", BATCH / "single-response.json", "-j", "1")
+    out = lines(result)
+    assert len(out) == 3
+    assert out[0]["ok"] and out[0]["urgency"] == "urgent" and out[0]["id"] == "fhir-good"
+    assert not out[1]["ok"] and "colour" in out[1]["error"] and "entry 2" in out[1]["source"]
+    assert out[2]["ok"] and out[2]["urgency"] == "emergency"
+
+
+def test_empty_and_binary_files_are_error_records(runner):
+    result = batch(runner, BATCH / "empty.jsonl", BATCH / "binary.json", "-j", "1")
+    out = lines(result)
+    assert len(out) == 2 and not any(o["ok"] for o in out)
+    assert "no answer records" in out[0]["error"]
+    assert "binary file" in out[1]["error"]
+    assert result.exit_code == 2
+
+
+def test_folders_recurse_and_counts_in_equal_counts_out(runner, tmp_path):
+    shutil.copytree(TESTS / "answers", tmp_path / "answers")
+    files = sorted(p for p in (tmp_path / "answers").rglob("*") if p.suffix in (".yaml", ".json"))
+    result = batch(runner, tmp_path / "answers", "-j", "2")
+    out = lines(result)
+    assert [o["source"] for o in out] == [str(p) for p in files]
+    assert sum(o["ok"] for o in out) == len(list((tmp_path / "answers" / "good").iterdir()))
+
+
+def test_order_is_kept_with_several_jobs(runner, tmp_path):
+    source = tmp_path / "many.jsonl"
+    feelings = ["flicker", "locked", "repeat"]
+    with source.open("w") as f:
+        for i in range(1500):
+            f.write(json.dumps({"id": f"r{i}", "feeling": feelings[i % 3], "minutes": i % 90}) + "\n")
+    one = lines(batch(runner, source, "-j", "1"))
+    two = lines(batch(runner, source, "-j", "2"))
+    assert [o["id"] for o in two] == [f"r{i}" for i in range(1500)]
+    assert two == one
+
+
+def test_stdin_is_json_lines(runner):
+    result = batch(runner, "-", "-j", "1", input='{"feeling": "flicker"}\n{"feeling": "locked"}\n')
+    assert [o["source"] for o in lines(result)] == ["<stdin>:1", "<stdin>:2"]
+
+
+def test_csv_and_report_formats(runner):
+    csv_out = batch(runner, BATCH / "answers.csv", "-j", "1", "--format", "csv").stdout.splitlines()
+    assert csv_out[0] == "source,id,classification,urgency,headline,error"
+    assert len(csv_out) == 6
+    report = batch(runner, BATCH / "answers.csv", "-j", "1", "--format", "report").stdout
+    assert report.index("| emergency |") < report.index("| self_care |")
+    records = report.split("## Records, most urgent first")[1]
+    assert records.index("emergency") < records.index("urgent") < records.index("routine")
+    assert "row 5" in report.split("## Errors")[1]
+    page = batch(runner, BATCH / "answers.csv", "-j", "1", "--format", "html").stdout
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+
+
+def test_fail_on(runner):
+    result = batch(runner, BATCH / "single-response.json", "-j", "1", "--fail-on", "urgent")
+    assert result.exit_code == 1
+    result = batch(runner, BATCH / "single-response.json", "-j", "1", "--fail-on", "emergency")
+    assert result.exit_code == 1
+    ok = batch(runner, "-", "-j", "1", "--fail-on", "urgent", input='{"feeling": "flicker"}\n')
+    assert ok.exit_code == 0
+
+
+@pytest.mark.parametrize("hostile", ["../../x", "/etc/passwd", "a" * 5000, "..", ".", "", "con:\u0000\n<b>"])
+def test_out_dir_names_stay_inside_the_folder(runner, tmp_path, hostile):
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": hostile, "feeling": "flicker"}) + "\n")
+    out_dir = tmp_path / "out"
+    result = batch(runner, source, "-j", "1", "--out-dir", out_dir)
+    assert result.exit_code == 0, result.output
+    written = list(out_dir.iterdir())
+    assert len(written) == 1
+    assert written[0].parent == out_dir and len(written[0].name) < 120
+    assert written[0].read_text().startswith("This sounds like a muscle twitch.")
+    assert oct(written[0].stat().st_mode & 0o777) == "0o600"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out"]
+
+
+def test_output_file_is_written_atomically(runner, tmp_path):
+    target = tmp_path / "results.jsonl"
+    target.write_text("old complete file\n")
+    result = batch(runner, BATCH / "answers.csv", "-j", "1", "-o", target)
+    assert len(target.read_text().splitlines()) == 5
+    assert result.stdout == ""
+    assert [p.name for p in tmp_path.iterdir()] == ["results.jsonl"]
+
+
+def test_an_interrupted_run_leaves_the_old_output(tmp_path):
+    source = tmp_path / "big.jsonl"
+    with source.open("w") as f:
+        for i in range(200_000):
+            f.write('{"feeling": "flicker", "minutes": 1}\n')
+    target = tmp_path / "results.jsonl"
+    target.write_text("old complete file\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "triage", "batch", str(source), "--rules", str(MINI), "-j", "1", "-o", str(target)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.time() + 20
+    while time.time() < deadline and not any(p.name.startswith(".triage-") for p in tmp_path.iterdir()):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=20)
+    assert proc.returncode != 0
+    assert target.read_text() == "old complete file\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl", "results.jsonl"]
+
+
+def test_compare_rules_lists_only_changed_records_with_the_rules(runner, tmp_path):
+    new = tmp_path / "new"
+    shutil.copytree(MINI, new, symlinks=False)
+    rules = new / "rules" / "a.yaml"
+    rules.write_text(rules.read_text().replace("at_least: 30", "at_least: 20"))
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        '{"id": "same", "feeling": "flicker"}\n'
+        '{"id": "changes", "feeling": "locked", "minutes": 25, "stretch_helps": "no"}\n'
+        '{"id": "same-long", "feeling": "locked", "minutes": 45, "stretch_helps": "no"}\n'
+    )
+    result = runner.invoke(cli, ["batch", str(source), "--rules", str(new), "--compare-rules", str(MINI), "-j", "1"],
+                           catch_exceptions=False)
+    out = lines(result)
+    assert [o["id"] for o in out] == ["changes"]
+    assert out[0]["change"] == "more urgent"
+    assert out[0]["old"]["urgency"] == "routine" and out[0]["new"]["urgency"] == "urgent"
+    assert out[0]["rules_only_new"] == ["long-cramp"] and out[0]["rules_only_old"] == []
+    assert "changed: 1 more urgent, 0 less urgent, 0 reclassified, 0 advice changed" in result.stderr
+
+
+def test_check_record_is_the_library_entry_point():
+    from triage.batch import check_record
+    from triage.records import Record
+
+    first = check_record(Record("x", "1", {"feeling": "locked", "minutes": 45, "stretch_helps": "no"}), str(MINI))
+    again = check_record(Record("x", "1", {"feeling": "locked", "minutes": 45, "stretch_helps": "no"}), str(MINI))
+    assert first == again and first["urgency"] == "urgent"
+    bad = check_record(Record("y", None, {"feeling": "wobbly"}), str(MINI))
+    assert bad["ok"] is False and "wobbly" in bad["error"]
+
+
+def test_a_dying_worker_never_leaves_a_silent_gap(tmp_path, monkeypatch):
+    """A record that kills its worker comes back as an error record; the rest are checked."""
+    import multiprocessing
+
+    from triage import batch as batch_module
+    from triage.records import Record
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("the deadly stand-in reaches workers only when they are forked")
+
+    records = [Record(f"r{i}", str(i), {"feeling": "flicker"}) for i in range(600)]
+    records[250] = Record("killer", "250", {"feeling": "flicker", "minutes": 13.37})
+    real = batch_module.check_record
+
+    def deadly(record, **options):
+        if record.raw and record.raw.get("minutes") == 13.37:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(record, **options)
+
+    monkeypatch.setattr(batch_module, "check_record", deadly)
+    monkeypatch.setattr(batch_module, "CHUNK", 50)
+    out = list(batch_module.run(records, jobs=2, rules_dir=str(MINI)))
+    assert [o["source"] for o in out] == [r.source for r in records]
+    failed = [o["source"] for o in out if not o["ok"]]
+    assert "killer" in failed and len(failed) == 50
+    assert all(o["ok"] for o in out[:200]) and all(o["ok"] for o in out[300:])

@@ -1,0 +1,205 @@
+"""Answer records from every input format, streamed one at a time.
+
+Formats: answer files (YAML or JSON, the shape `triage ask --save` writes), JSON Lines (one
+answer set per line), CSV (a column per question id; several choices joined with `;`), and
+HL7 FHIR R4 QuestionnaireResponse resources or Bundles of them. Every record remembers where
+it came from, and a record that cannot be read becomes an error record in its place, so the
+number of records out always equals the number of records in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .answers import RECORD_ID
+from .content import Content
+from .errors import InputError
+from .yamlsafe import decode_text, load_json, load_yaml, read_text
+
+ANSWER_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".csv")
+MAX_LINE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Record:
+    """One answer set to triage, or the reason it could not be read."""
+
+    source: str
+    id: str | None = None
+    raw: dict | None = None
+    error: str | None = None
+
+
+def _error_text(exc: InputError) -> str:
+    return "; ".join(p.message for p in exc.problems)
+
+
+def _record_id(raw: dict) -> str | None:
+    value = raw.get(RECORD_ID)
+    return None if value is None else str(value)[:200]
+
+
+def _from_mapping(source: str, data: Any, content: Content, path: str) -> Iterator[Record]:
+    """A parsed JSON/YAML document: an answer mapping, or a FHIR resource."""
+    if isinstance(data, dict) and data.get("resourceType") in ("QuestionnaireResponse", "Bundle"):
+        from .fhir import response_to_raw_answers
+
+        try:
+            found = response_to_raw_answers(content, data, path)
+        except InputError as exc:
+            yield Record(source, error=_error_text(exc))
+            return
+        for where, raw in found:
+            place = f"{source} {where}"
+            if isinstance(raw, InputError):
+                yield Record(place, error=_error_text(raw))
+            else:
+                yield Record(place, _record_id(raw), raw)
+        return
+    if data is None:
+        yield Record(source, error="the file is empty; expected question ids with answers")
+    elif not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else type(data).__name__
+        yield Record(source, error=f"expected a mapping of question ids to answers, got {kind}")
+    else:
+        yield Record(source, _record_id(data), data)
+
+
+def read_document(path: str, content: Content) -> Iterator[Record]:
+    try:
+        text = read_text(path)
+        data = load_json(text, path) if path.lower().endswith(".json") else load_yaml(text, path)
+    except InputError as exc:
+        yield Record(path, error=_error_text_with_place(exc))
+        return
+    yield from _from_mapping(path, data, content, path)
+
+
+def _error_text_with_place(exc: InputError) -> str:
+    problem = exc.problems[0]
+    more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+    return f"line {problem.line}, column {problem.column}: {problem.message}{more}"
+
+
+def _lines(stream: io.BufferedIOBase, path: str) -> Iterator[tuple[int, str | None, str | None]]:
+    """(line number, text, error) for each non-empty line, without loading the whole file."""
+    for number, data in enumerate(iter(lambda: stream.readline(MAX_LINE + 1), b""), 1):
+        if len(data) > MAX_LINE:
+            stream.readline()  # skip the rest of the overlong line
+            yield number, None, f"the line is longer than {MAX_LINE // 1024} KiB"
+            continue
+        try:
+            text = decode_text(data, path)
+        except InputError as exc:
+            yield number, None, exc.problems[0].message
+            continue
+        if text.strip():
+            yield number, text, None
+
+
+def read_jsonl(stream: io.BufferedIOBase, path: str, content: Content) -> Iterator[Record]:
+    empty = True
+    for number, text, error in _lines(stream, path):
+        empty = False
+        source = f"{path}:{number}"
+        if error:
+            yield Record(source, error=error)
+            continue
+        try:
+            data = load_json(text, source)
+        except InputError as exc:
+            yield Record(source, error=exc.problems[0].message)
+            continue
+        yield from _from_mapping(source, data, content, source)
+    if empty:
+        yield Record(path, error="the file has no answer records")
+
+
+def read_csv(stream: io.BufferedIOBase, path: str, content: Content) -> Iterator[Record]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
+    try:
+        reader = csv.reader(text)
+        header = next(reader, None)
+        if header is None:
+            yield Record(path, error="the CSV file is empty")
+            return
+        header = [h.strip() for h in header]
+        multi = {q.id for q in content.questions if q.type == "multi"}
+        row_number = 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                row_number += 1
+                yield Record(f"{path}:row {row_number}", error=f"unreadable CSV row: {exc}")
+                continue
+            row_number += 1
+            source = f"{path}:row {row_number}"
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                yield Record(source, error=f"the row has {len(row)} cells but the header has {len(header)}")
+                continue
+            raw: dict[str, Any] = {}
+            for name, cell in zip(header, row):
+                cell = cell.strip()
+                if not cell:
+                    continue
+                if name in multi and cell.lower() not in ("not sure", "not_sure"):
+                    raw[name] = [part.strip() for part in cell.split(";") if part.strip()]
+                else:
+                    raw[name] = cell
+            yield Record(source, _record_id(raw), raw)
+    except UnicodeDecodeError:
+        yield Record(path, error="the file is not valid UTF-8 text")
+
+
+def _open_stream(path: str) -> io.BufferedIOBase:
+    if path == "-":
+        return sys.stdin.buffer
+    return open(path, "rb")  # noqa: SIM115 - closed by read_path
+
+
+def read_path(path: str, content: Content) -> Iterator[Record]:
+    """Records from one file (or `-` for standard input: JSON Lines)."""
+    lower = path.lower()
+    if path != "-" and not (lower.endswith((".jsonl", ".ndjson", ".csv"))):
+        yield from read_document(path, content)
+        return
+    try:
+        stream = _open_stream(path)
+    except OSError as exc:
+        yield Record(path, error=f"cannot read the file: {exc.strerror or exc}")
+        return
+    try:
+        reader = read_csv if lower.endswith(".csv") else read_jsonl
+        yield from reader(stream, "<stdin>" if path == "-" else path, content)
+    finally:
+        if path != "-":
+            stream.close()
+
+
+def expand(inputs: Iterable[str], pattern: str | None = None) -> Iterator[str]:
+    """Files named directly, and the answer files inside named folders (recursively, sorted)."""
+    for name in inputs:
+        if name != "-" and os.path.isdir(name):
+            root = Path(name)
+            matches = root.rglob(pattern) if pattern else (p for p in root.rglob("*") if p.suffix.lower() in ANSWER_SUFFIXES)
+            yield from (str(p) for p in sorted(matches) if p.is_file())
+        else:
+            yield name
+
+
+def read_all(inputs: Iterable[str], content: Content, pattern: str | None = None) -> Iterator[Record]:
+    for path in expand(inputs, pattern):
+        yield from read_path(path, content)

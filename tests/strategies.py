@@ -43,23 +43,4 @@ def answer_sets(content: Content, partial: bool = True) -> st.SearchStrategy:
     return st.fixed_dictionaries(fields).map(lambda d: {k: v for k, v in d.items() if v is not None})
 
 
-def random_answers(content: Content, rng) -> dict:
-    """A quick random answer set (no shrinking), for loops of many evaluations."""
-    answers = {}
-    for q in content.questions:
-        if rng.random() < 0.4:
-            continue
-        if q.not_sure and rng.random() < 0.1:
-            answers[q.id] = NOT_SURE
-        elif q.type == "choice":
-            answers[q.id] = rng.choice(q.options).id
-        elif q.type == "multi":
-            picked = [o.id for o in q.options if not o.exclusive and rng.random() < 0.2]
-            answers[q.id] = picked
-        elif q.type == "yesno":
-            answers[q.id] = rng.random() < 0.5
-        elif q.integer:
-            answers[q.id] = rng.randint(int(q.min), int(q.max))
-        else:
-            answers[q.id] = float(rng.randint(int(q.min), int(q.max)))
-    return answers
+from triage.samples import random_answers  # noqa: E402,F401 - re-exported for the tests

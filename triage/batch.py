@@ -18,7 +18,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answers import check_answers
 from .content import URGENCY_LEVELS, load_content, urgency_rank
 from .errors import InputError, TriageError
 from .evaluate import Triage
@@ -38,8 +37,8 @@ def _checker(rules_dir: str | None, engine: str | None) -> tuple[Triage, Rendere
     return _LOADED[key]
 
 
-def _summary(triage: Triage, raw: dict, source: str) -> tuple[dict, object]:
-    result = triage.evaluate(check_answers(triage.content, raw, source))
+def _summary(triage: Triage, raw: dict) -> tuple[dict, object]:
+    result = triage.evaluate(raw)  # checks and coerces the answers itself
     return {
         "classification": result.classification,
         "urgency": result.urgency,
@@ -63,13 +62,13 @@ def check_record(
         return {**out, "ok": False, "error": record.error}
     try:
         triage, renderer = _checker(rules_dir, engine)
-        summary, result = _summary(triage, record.raw, record.source)
+        summary, result = _summary(triage, record.raw)
         out.update(ok=True, **summary)
         if render:
             out["rendered"] = renderer.render(result, render)
         if compare_rules:
             old_triage, _ = _checker(compare_rules, engine)
-            out["old"], _ = _summary(old_triage, record.raw, record.source)
+            out["old"], _ = _summary(old_triage, record.raw)
     except InputError as exc:
         return {**out, "ok": False, "error": "; ".join(p.message for p in exc.problems)}
     return out

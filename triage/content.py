@@ -69,7 +69,10 @@ class Question:
     doctor_note: str = ""
 
     def option(self, option_id: str) -> Option | None:
-        return next((o for o in self.options if o.id == option_id), None)
+        for option in self.options:
+            if option.id == option_id:
+                return option
+        return None
 
     def option_label(self, option_id: str) -> str:
         if option_id == NOT_SURE:

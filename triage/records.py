@@ -114,7 +114,7 @@ def read_jsonl(stream: io.BufferedIOBase, path: str, content: Content) -> Iterat
             yield Record(source, error=error)
             continue
         try:
-            data = load_json(text, source)
+            data = load_json(text, source, locate=False)
         except InputError as exc:
             yield Record(source, error=exc.problems[0].message)
             continue

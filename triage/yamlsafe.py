@@ -209,8 +209,12 @@ def _build(node: yaml.Node, loader: _Loader, path: str, problems: list[Problem],
     return value
 
 
-def load_json(text: str, path: str) -> Any:
-    """Parse JSON, rejecting duplicate keys, NaN and Infinity; key positions are found in the text."""
+def load_json(text: str, path: str, locate: bool = True) -> Any:
+    """Parse JSON, rejecting duplicate keys, NaN and Infinity.
+
+    With `locate`, the line and column of each top-level key are looked up in the text
+    (worth it for a file a person edits, not for a line of JSON Lines).
+    """
 
     def pairs(items: list[tuple[str, Any]]) -> LocatedDict:
         result = LocatedDict()
@@ -232,7 +236,7 @@ def load_json(text: str, path: str) -> Any:
         raise InputError([Problem(path, 1, 1, f"JSON error: {exc}")]) from None
     except RecursionError:
         raise InputError([Problem(path, 1, 1, "the JSON is nested too deeply")]) from None
-    if isinstance(value, LocatedDict):
+    if locate and isinstance(value, LocatedDict):
         _locate_top_keys(value, text)
     return value
 

@@ -96,3 +96,17 @@ def test_resume_from_a_bad_file_is_a_clear_error(runner, tmp_path):
     result = ask(runner, "--answers", bad, input="")
     assert result.exit_code == 2
     assert f"{bad}:1:10: field 'feeling'" in result.stderr
+
+
+def test_save_as_fhir_and_resume_from_it(runner, tmp_path):
+    saved = tmp_path / "answers.json"
+    first = ask(runner, "--save", saved, "--save-format", "fhir", input="2\n45\n")
+    assert first.exit_code == 130
+    resource = json.loads(saved.read_text())
+    assert resource["resourceType"] == "QuestionnaireResponse"
+    assert [item["linkId"] for item in resource["item"]] == ["feeling", "minutes"]
+    resumed = ask(runner, "--answers", saved, "--format", "json", input="3\nno\n")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["urgency"] == "urgent"
+    checked = runner.invoke(cli, ["check", str(saved), "--rules", str(MINI), "--format", "json"])
+    assert checked.exit_code == 0 and json.loads(checked.stdout)["raw_answers"] == {"feeling": "locked", "minutes": 45.0}

@@ -122,7 +122,18 @@ def load_answers(content: Content, path: str) -> Answers:
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"{_describe(data)}"
         raise AnswerError([Problem(path, 1, 1, f"expected a mapping of question ids to answers, got {kind}")])
+    if data.get("resourceType") == "QuestionnaireResponse":
+        from .fhir import response_to_raw_answers
+
+        ((_, data),) = response_to_raw_answers(content, data, path)
     return check_answers(content, data, path)
+
+
+def dump_fhir(content: Content, answers: Answers) -> str:
+    """Answers as an HL7 FHIR R4 QuestionnaireResponse (JSON)."""
+    from .fhir import answers_to_response
+
+    return json.dumps(answers_to_response(content, answers), indent=2, ensure_ascii=False) + "\n"
 
 
 def to_fact(content: Content, answers: Answers) -> dict:

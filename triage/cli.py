@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .answers import check_answers, dump_answers, load_answers, write_atomically, write_private_atomically
+from .answers import check_answers, dump_answers, dump_fhir, load_answers, write_atomically, write_private_atomically
 from .content import FORMATS, URGENCY_LEVELS, load_content, urgency_rank
 from .engine import ENGINES
 from .errors import InputError, Interrupted, TriageError
@@ -220,9 +220,12 @@ class ClickPrompter:
 @format_option
 @click.option("--save", "save_path", type=click.Path(dir_okay=False), default=None,
               help="Save the answers to this YAML file after every question (readable only by you).")
+@click.option("--save-format", type=click.Choice(["yaml", "fhir"]), default="yaml", show_default=True,
+              help="Save as YAML, or as an HL7 FHIR R4 QuestionnaireResponse (JSON).")
 @click.option("--answers", "resume_path", type=click.Path(dir_okay=False), default=None,
-              help="Start from the answers in this saved file and ask only the rest.")
-def ask(rules_dir: str | None, engine: str | None, fmt: str, save_path: str | None, resume_path: str | None) -> None:
+              help="Start from the answers in this saved file (YAML, JSON or FHIR) and ask only the rest.")
+def ask(rules_dir: str | None, engine: str | None, fmt: str, save_path: str | None, save_format: str,
+        resume_path: str | None) -> None:
     """Answer the questions in the terminal and get a result.
 
     Type the number of your answer. Type ? for help, back to go to the previous question,
@@ -233,6 +236,7 @@ def ask(rules_dir: str | None, engine: str | None, fmt: str, save_path: str | No
       triage ask
       triage ask --save my-answers.yaml
       triage ask --answers my-answers.yaml --save my-answers.yaml
+      triage ask --save answers.fhir.json --save-format fhir
     """
     triage, renderer = build(rules_dir, engine)
     content = triage.content
@@ -241,7 +245,8 @@ def ask(rules_dir: str | None, engine: str | None, fmt: str, save_path: str | No
     def save(current: dict) -> None:
         if save_path:
             try:
-                write_private_atomically(save_path, dump_answers(current))
+                text = dump_fhir(content, current) if save_format == "fhir" else dump_answers(current)
+                write_private_atomically(save_path, text)
             except OSError as exc:
                 raise TriageError(f"cannot save answers to {save_path}: {exc.strerror or exc}") from None
 

@@ -144,24 +144,23 @@ def first_failure(condition: Condition, fact: dict, negated: bool = False) -> tu
     return None
 
 
+def leaves(condition: Condition):
+    """Every comparison and flag in a condition, left to right."""
+    if isinstance(condition, (Compare, Flag)):
+        yield condition
+    elif isinstance(condition, Not):
+        yield from leaves(condition.part)
+    else:
+        for part in condition.parts:
+            yield from leaves(part)
+
+
 def questions_read(condition: Condition) -> set[str]:
-    if isinstance(condition, Compare):
-        return {condition.question}
-    if isinstance(condition, Flag):
-        return set()
-    if isinstance(condition, Not):
-        return questions_read(condition.part)
-    return set().union(*(questions_read(p) for p in condition.parts))
+    return {leaf.question for leaf in leaves(condition) if isinstance(leaf, Compare)}
 
 
 def flags_read(condition: Condition) -> set[str]:
-    if isinstance(condition, Flag):
-        return {condition.name}
-    if isinstance(condition, Compare):
-        return set()
-    if isinstance(condition, Not):
-        return flags_read(condition.part)
-    return set().union(*(flags_read(p) for p in condition.parts))
+    return {leaf.name for leaf in leaves(condition) if isinstance(leaf, Flag)}
 
 
 # --- durable-rules form -----------------------------------------------------------------

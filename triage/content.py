@@ -544,17 +544,7 @@ def _read_number_fields(c: _Checker, entry: LocatedDict, what: str, qtype: str) 
 def _read_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
     c = _Checker(str(path), problems)
     sources: dict[str, Source] = {}
-    for entry, _ in c.items(_load(path, problems), "sources"):
-        sid = entry.get("id")
-        what = f"source {sid!r}"
-        if not c.fields(entry, what, ("id", "title"), ("file", "url")):
-            continue
-        if not isinstance(sid, str) or not ITEM_ID.match(sid):
-            c.problem(entry.where_value("id"), f"{what}: not a valid id")
-            continue
-        if sid in sources:
-            c.problem(entry.where_value("id"), f"duplicate source id {sid!r}")
-            continue
+    for entry, sid, what in _entries(c, _load(path, problems), "sources", "source", ("id", "title"), ("file", "url")):
         if ("file" in entry) == ("url" in entry):
             c.problem(entry.where(), f"{what}: give exactly one of 'file' (a source document) or 'url'")
         url = c.text(entry, "url", what)
@@ -564,20 +554,28 @@ def _read_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
     return sources
 
 
+def _entries(c: _Checker, data: Any, key: str, kind: str, required: tuple, optional: tuple):
+    """(entry, id, label) for each well-formed entry with a valid, unique id."""
+    seen: set[str] = set()
+    for entry, _ in c.items(data, key):
+        item_id = entry.get("id")
+        what = f"{kind} {item_id!r}"
+        if not c.fields(entry, what, required, optional):
+            continue
+        if not isinstance(item_id, str) or not ITEM_ID.match(item_id):
+            c.problem(entry.where_value("id"), f"{what}: not a valid id")
+            continue
+        if item_id in seen:
+            c.problem(entry.where_value("id"), f"duplicate {kind} id {item_id!r}")
+            continue
+        seen.add(item_id)
+        yield entry, item_id, what
+
+
 def _read_advice(path: Path, sources: dict, problems: list[Problem]) -> dict[str, AdviceItem]:
     c = _Checker(str(path), problems)
     advice: dict[str, AdviceItem] = {}
-    for entry, _ in c.items(_load(path, problems), "advice"):
-        aid = entry.get("id")
-        what = f"advice {aid!r}"
-        if not c.fields(entry, what, ("id", "title", "text", "sources"), ()):
-            continue
-        if not isinstance(aid, str) or not ITEM_ID.match(aid):
-            c.problem(entry.where_value("id"), f"{what}: not a valid id")
-            continue
-        if aid in advice:
-            c.problem(entry.where_value("id"), f"duplicate advice id {aid!r}")
-            continue
+    for entry, aid, what in _entries(c, _load(path, problems), "advice", "advice", ("id", "title", "text", "sources"), ()):
         cited = _cited(c, entry, what, sources)
         advice[aid] = AdviceItem(aid, c.text(entry, "title", what), c.text(entry, "text", what), cited)
     return advice

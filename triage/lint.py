@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answers import to_fact
-from .conditions import NOT_SURE, All, AnyOf, Compare, Condition, Flag, Not, flag_key, flags_read, holds, questions_read
+from .conditions import NOT_SURE, Compare, Condition, flag_key, flags_read, holds, leaves, questions_read
 from .content import Content, Question, Rule, urgency_rank
 from .errors import Problem
 from .evaluate import headline
@@ -43,15 +43,15 @@ class Finding:
 # --- trying every meaningful answer ----------------------------------------------------------
 
 
+def _compares(condition: Condition, question: str) -> list[Compare]:
+    return [leaf for leaf in leaves(condition) if isinstance(leaf, Compare) and leaf.question == question]
+
+
 def _thresholds(condition: Condition, question: str) -> set[float]:
-    if isinstance(condition, Compare):
-        if condition.question == question and isinstance(condition.value, (int, float)) and not isinstance(condition.value, bool):
-            return {condition.value}
-        return set()
-    if isinstance(condition, Flag):
-        return set()
-    parts = (condition.part,) if isinstance(condition, Not) else condition.parts
-    return set().union(*(_thresholds(p, question) for p in parts))
+    return {
+        c.value for c in _compares(condition, question)
+        if isinstance(c.value, (int, float)) and not isinstance(c.value, bool)
+    }
 
 
 def _domain(question: Question, conditions: list[Condition]) -> list:
@@ -82,16 +82,11 @@ def _domain(question: Question, conditions: list[Condition]) -> list:
 
 
 def _options_in(condition: Condition, question: str) -> set[str]:
-    if isinstance(condition, Compare):
-        if condition.question == question and isinstance(condition.value, tuple):
-            return {v for v in condition.value if v != NOT_SURE}
-        if condition.question == question and isinstance(condition.value, str) and condition.value != NOT_SURE:
-            return {condition.value}
-        return set()
-    if isinstance(condition, Flag):
-        return set()
-    parts = (condition.part,) if isinstance(condition, Not) else condition.parts
-    return set().union(*(_options_in(p, question) for p in parts))
+    found: set[str] = set()
+    for c in _compares(condition, question):
+        values = c.value if isinstance(c.value, tuple) else (c.value,)
+        found |= {v for v in values if isinstance(v, str) and v != NOT_SURE}
+    return found
 
 
 def _facts(content: Content, conditions: list[Condition]) -> Iterator[dict] | None:

@@ -160,12 +160,13 @@ def batch(inputs, rules_dir, engine, fmt, output, out_dir, out_format, pattern, 
     if compare_rules:
         load_content(compare_rules)
     jobs = jobs or os.cpu_count() or 1
-    sink = AtomicOutput(output) if output else None
+    try:
+        sink = AtomicOutput(output) if output else None
+    except OSError as exc:
+        raise TriageError(f"cannot write {output}: {exc.strerror or exc}") from None
     out = sink.file if sink else sys.stdout
     writer = DiffWriter(out, fmt) if compare_rules else make_writer(fmt, out)
     folder = Path(out_dir) if out_dir else None
-    if folder:
-        folder.mkdir(parents=True, exist_ok=True)
     suffix = {"text": ".txt", "markdown": ".md", "html": ".html"}[out_format]
 
     def emit(outcome: dict) -> None:
@@ -179,6 +180,8 @@ def batch(inputs, rules_dir, engine, fmt, output, out_dir, out_format, pattern, 
         click.echo(f"\r{count} records...", err=True, nl=False)
 
     try:
+        if folder:
+            folder.mkdir(parents=True, exist_ok=True)
         tally = process(
             read_all(inputs, content, pattern), emit, jobs=jobs, fail_on=fail_on,
             on_progress=progress if show_progress else None,
@@ -187,6 +190,11 @@ def batch(inputs, rules_dir, engine, fmt, output, out_dir, out_format, pattern, 
         writer.close()
         if sink:
             sink.commit()
+    except OSError as exc:
+        if sink:
+            sink.abort()
+        where = exc.filename or output or out_dir or "the output"
+        raise TriageError(f"cannot write {where}: {exc.strerror or exc}; nothing was left half-written") from None
     except BaseException:
         if sink:
             sink.abort()

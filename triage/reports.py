@@ -13,6 +13,7 @@ from collections import Counter
 from typing import TextIO
 
 from .content import CLASSIFICATIONS, URGENCY_LEVELS, urgency_rank
+from .render import plain
 
 FORMATS = ("jsonl", "csv", "report", "html")
 
@@ -90,7 +91,9 @@ class ReportWriter:
         w("".join(f"- {_md(s)}: {_md(e)}\n" for s, e in self.errors) or "None.\n")
 
     def _html(self, levels, kinds, records) -> None:
-        e = html.escape
+        def e(text) -> str:
+            return html.escape(plain(text))
+
         w = self.out.write
         total = len(records) + len(self.errors)
         w(f"<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{e(self.title)}</title>\n"
@@ -114,7 +117,7 @@ def _label(outcome: dict) -> str:
 
 
 def _md(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+    return plain(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
 
 
 def make_writer(fmt: str, out: TextIO):

@@ -1,0 +1,277 @@
+"""Hostile input, faults and privacy: a clear one-line error, nothing lost, nothing leaked."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from triage import Triage, load_content
+from triage.answers import dump_answers, load_answers
+from triage.cli import cli
+from triage.errors import InputError
+
+from .conftest import MINI, SHIPPED, TESTS
+from .strategies import answer_sets, random_answers
+
+# --- hostile answer files --------------------------------------------------------------------
+
+HOSTILE = {
+    "alias-bomb.yaml": "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
+                       "c: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nfeeling: [*c, *c, *c, *c, *c, *c, *c]\n",
+    "deep.yaml": "feeling: " + "[" * 20000 + "]" * 20000 + "\n",
+    "deep.json": '{"feeling": ' + "[" * 20000 + "]" * 20000 + "}",
+    "huge-number.yaml": "minutes: " + "9" * 50000 + "\n",
+    "huge-number.json": '{"minutes": ' + "9" * 50000 + "}",
+    "long-string.yaml": "feeling: " + "x" * 2_000_000 + "\n",
+    "nan.json": '{"minutes": NaN}',
+    "infinity.yaml": "minutes: .inf\n",
+    "mapping-value.yaml": "feeling: {a: 1}\n",
+    "list-of-lists.yaml": "alarms: [[none]]\n",
+    "number-key.yaml": "1: flicker\n",
+    "null-key.yaml": "~: flicker\n",
+    "python-object.yaml": "feeling: !!python/object/new:os.system [echo pwned]\n",
+    "control-chars.yaml": 'feeling: "\\e[31mred\\e[0m<script>alert(1)</script>"\n',
+    "top-level-string.yaml": "just some text\n",
+    "top-level-number.json": "42\n",
+}
+
+
+def run_cli(args, tmp_path, input_text=None):
+    """The installed command in a subprocess with 1 GiB of memory and 15 s."""
+
+    def limits():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    return subprocess.run(
+        [sys.executable, "-m", "triage", *map(str, args)], input=input_text, capture_output=True,
+        text=True, timeout=15, preexec_fn=limits, cwd=tmp_path, check=False,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_answer_files_get_one_clear_line(tmp_path, name):
+    path = tmp_path / name
+    path.write_text(HOSTILE[name])
+    done = run_cli(["check", path, "--rules", MINI], tmp_path)
+    assert done.returncode == 2, done.stderr[-500:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{path}:"), lines[:3]
+    assert "Traceback" not in done.stderr and "\x1b" not in done.stderr
+    assert len(lines[0]) < 400
+    assert done.stdout == ""
+
+
+def test_large_file_and_unreadable_things(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text("feeling: flicker\n" + "# padding\n" * 700_000)
+    done = run_cli(["check", big, "--rules", MINI], tmp_path)
+    assert done.returncode == 2 and "larger than 5 MiB" in done.stderr
+    done = run_cli(["check", tmp_path, "--rules", MINI], tmp_path)
+    assert done.returncode == 2 and "is a directory" in done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
+def test_unreadable_file(tmp_path):
+    path = tmp_path / "secret.yaml"
+    path.write_text("feeling: flicker\n")
+    path.chmod(0)
+    done = run_cli(["check", path, "--rules", MINI], tmp_path)
+    assert done.returncode == 2 and "permission denied" in done.stderr
+
+
+def test_batch_goes_on_past_every_hostile_file(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, text in HOSTILE.items():
+        (folder / name).write_text(text)
+    (folder / "good.yaml").write_text("feeling: flicker\n")
+    done = run_cli(["batch", folder, "--rules", MINI, "-j", "2"], tmp_path)
+    assert done.returncode == 2
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(out) == len(HOSTILE) + 1
+    assert [o["source"].rsplit("/", 1)[1] for o in out if o["ok"]] == ["good.yaml"]
+    assert "\x1b" not in done.stdout and "Traceback" not in done.stderr
+
+
+# --- author templates -------------------------------------------------------------------------
+
+TEMPLATE_ATTACKS = [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ headline.__class__.__init__.__globals__ }}",
+    "{{ cycler.__init__.__globals__.os.environ }}",
+    "{{ lipsum.__globals__['os'].popen('id').read() }}",
+    "{% include '../../../../etc/passwd' %}",
+    "{% import 'os' as os %}",
+    "{{ result.update({'urgency': 'self_care'}) }}",
+]
+
+
+@pytest.mark.parametrize("attack", TEMPLATE_ATTACKS)
+def test_templates_cannot_reach_python_files_or_environment(tmp_path, runner, attack):
+    content = tmp_path / "rules"
+    shutil.copytree(MINI, content, symlinks=False)
+    (content / "templates" / "result.text.j2").write_text("{{ headline }}\n" + attack + "\n")
+    answers = tmp_path / "a.yaml"
+    answers.write_text("feeling: flicker\n")
+    result = runner.invoke(cli, ["check", str(answers), "--rules", str(content)], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert "root:" not in result.output and "uid=" not in result.output and "PATH" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(str(content / "templates" / "result.text.j2"))
+
+
+# --- fuzzing the loaders ----------------------------------------------------------------------
+
+FUZZ_ANSWERS = 1500
+FUZZ_RULES = 200
+
+
+@settings(max_examples=FUZZ_ANSWERS, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(
+    st.binary(max_size=300),
+    st.text(max_size=300).map(str.encode),
+    st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20)),
+        lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(max_size=12), children, max_size=4)),
+        max_leaves=20,
+    ).map(lambda value: json.dumps(value).encode()),
+), suffix=st.sampled_from([".yaml", ".json"]))
+def test_fuzz_answer_file_loader(mini, tmp_path_factory, data, suffix):
+    path = tmp_path_factory.mktemp("fuzz") / f"answers{suffix}"
+    path.write_bytes(data)
+    try:
+        answers = load_answers(mini, str(path))
+    except InputError as exc:
+        assert exc.problems and all(str(path) == p.path for p in exc.problems)
+        return
+    Triage(mini, "python").evaluate(answers)
+
+
+def _mutations():
+    texts = {p.relative_to(SHIPPED): p.read_text() for p in sorted(SHIPPED.rglob("*.yaml"))}
+    return st.tuples(st.sampled_from(sorted(texts, key=str)), st.integers(0, 10**6), st.sampled_from(
+        ["", ":", "- ", "  ", "\t", "&a ", "*a", "!!python/object ", "[", "{", "'", "yes", "999999999999", "\n", "not_sure"]
+    ), st.integers(0, 3)).map(lambda t: (t[0], texts[t[0]], t[1], t[2], t[3]))
+
+
+@settings(max_examples=FUZZ_RULES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutation=_mutations())
+def test_fuzz_rule_loader(tmp_path_factory, mutation):
+    from triage.errors import ContentError
+
+    relative, text, position, insert, cut = mutation
+    folder = tmp_path_factory.mktemp("fuzzrules") / "rules"
+    shutil.copytree(SHIPPED, folder)
+    at = position % (len(text) + 1)
+    (folder / relative).write_text(text[:at] + insert + text[at + cut:])
+    try:
+        load_content(folder)
+    except ContentError as exc:
+        assert exc.problems
+        for problem in exc.problems:
+            assert problem.path.startswith(str(folder)) and problem.line >= 1 and problem.column >= 1
+
+
+# --- round trips, faults, privacy -------------------------------------------------------------
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_saved_yaml_answers_read_back_to_the_same_result(engines, shipped, tmp_path_factory, data):
+    answers = data.draw(answer_sets(shipped))
+    path = tmp_path_factory.mktemp("roundtrip") / "answers.yaml"
+    path.write_text(dump_answers(engines["python"].prepare(answers)))
+    again = load_answers(shipped, str(path))
+    assert engines["python"].evaluate(again).to_dict() == engines["python"].evaluate(answers).to_dict()
+
+
+def test_no_network_access_in_any_command(runner, tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    example = sorted((TESTS.parent / "examples").glob("*.yaml"))[0]
+    commands = [
+        ["check", example, "--format", "html"],
+        ["ask", "--rules", MINI],
+        ["batch", TESTS / "batch" / "answers.csv", "--rules", MINI, "-j", "1"],
+        ["rules", "validate"], ["rules", "test"], ["rules", "lint"], ["rules", "explain", example],
+        ["rules", "docs", "-o", "-"], ["questionnaire", "export", "--fhir"],
+    ]
+    for command in commands:
+        result = runner.invoke(cli, [str(c) for c in command], input="1\n1\n3\n", catch_exceptions=False)
+        assert result.exit_code in (0, 2), (command, result.output)
+        assert "network access attempted" not in result.output
+
+
+def test_output_that_cannot_be_written_is_a_clear_error_and_no_partial_file(tmp_path):
+    def tiny_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"feeling": "flicker"}\n' * 200)
+    target = tmp_path / "out.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "triage", "batch", str(source), "--rules", str(MINI), "-j", "1", "-o", str(target)],
+        capture_output=True, text=True, timeout=60, preexec_fn=tiny_disk, check=False,
+    )
+    assert done.returncode == 2
+    assert "cannot write" in done.stderr and "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_saving_answers_somewhere_unwritable_is_a_clear_error(runner, tmp_path):
+    result = runner.invoke(cli, ["ask", "--rules", str(MINI), "--save", "/proc/answers.yaml"], input="1\n")
+    assert result.exit_code == 2
+    assert "cannot save answers to /proc/answers.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_errors_do_not_repeat_the_whole_answer(runner, tmp_path):
+    secret = "my private note about my health " * 5
+    path = tmp_path / "a.yaml"
+    path.write_text(f"feeling: {secret}\n")
+    result = runner.invoke(cli, ["check", str(path), "--rules", str(MINI)])
+    assert result.exit_code == 2
+    assert secret not in result.stderr and "field 'feeling'" in result.stderr
+
+
+def test_nothing_is_written_where_the_user_did_not_ask(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    example = sorted((TESTS.parent / "examples").glob("*.yaml"))[0]
+    for args in (["check", str(example)], ["batch", str(TESTS / "batch" / "answers.csv"), "--rules", str(MINI), "-j", "2"]):
+        runner.invoke(cli, args, catch_exceptions=False)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["tmp"]
+
+
+def test_the_interactive_engine_does_not_grow(engines, shipped):
+    import random
+
+    triage = engines.get("durable", engines["python"])
+    rng = random.Random(5)
+    answer_sets_ = [random_answers(shipped, rng) for _ in range(500)]
+
+    def rss_kib() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+    for answers in answer_sets_ * 2:
+        triage.evaluate(answers)
+    before = rss_kib()
+    for answers in answer_sets_ * 6:
+        triage.evaluate(answers)
+    assert rss_kib() - before < 4096, "3,000 more evaluations grew the process by 4 MiB or more"

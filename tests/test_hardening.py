@@ -275,3 +275,27 @@ def test_the_interactive_engine_does_not_grow(engines, shipped):
     for answers in answer_sets_ * 6:
         triage.evaluate(answers)
     assert rss_kib() - before < 4096, "3,000 more evaluations grew the process by 4 MiB or more"
+
+
+def test_killing_ask_while_it_saves_leaves_a_complete_file(mini, tmp_path):
+    import time
+
+    saved = tmp_path / "answers.yaml"
+    saved.write_text("feeling: repeat\n")
+    replies = ["2\n", "45\n", "3\n"]
+    for given_replies in range(len(replies) + 1):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "triage", "ask", "--rules", str(MINI), "--save", str(saved)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        )
+        for reply in replies[:given_replies]:
+            proc.stdin.write(reply)
+            proc.stdin.flush()
+            time.sleep(0.05)
+        time.sleep(0.4)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        answers = load_answers(mini, str(saved))  # always a complete, valid file
+        assert answers.get("feeling") in ("repeat", "locked")
+        if given_replies:
+            assert answers["feeling"] == "locked"

@@ -36,7 +36,7 @@ def test_show_if_question_is_asked_when_it_applies(runner):
     assert "Does stretching ease it?" in result.stderr
     data = json.loads(result.stdout)
     assert data["urgency"] == "urgent"
-    assert data["headline"] == "This sounds like a muscle cramp. Get seen today."
+    assert data["headline"] == "Get seen today. This sounds like a muscle cramp."
 
 
 def test_invalid_input_reasks_with_a_hint_and_help_is_shown(runner):

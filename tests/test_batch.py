@@ -220,3 +220,43 @@ def test_a_dying_worker_never_leaves_a_silent_gap(tmp_path, monkeypatch):
     failed = [o["source"] for o in out if not o["ok"]]
     assert "killer" in failed and len(failed) == 50
     assert all(o["ok"] for o in out[:200]) and all(o["ok"] for o in out[300:])
+
+
+def test_a_repeated_csv_column_is_refused_not_silently_dropped(runner, tmp_path):
+    source = tmp_path / "dup.csv"
+    source.write_text("alarms,alarms,feeling\nbreathing,none,locked\n")
+    result = batch(runner, source, "-j", "1")
+    out = lines(result)
+    assert result.exit_code == 2 and len(out) == 1 and "repeats column 'alarms'" in out[0]["error"]
+
+
+def test_csv_true_false_header_only_and_empty_cells(runner, tmp_path):
+    source = tmp_path / "tf.csv"
+    source.write_text("feeling,stretch_helps,minutes,alarms\nlocked,false,45,;\n")
+    out = lines(batch(runner, source, "-j", "1"))
+    assert out[0]["ok"] and out[0]["urgency"] == "urgent"
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("feeling,minutes\n")
+    result = batch(runner, header_only, "-j", "1")
+    assert result.exit_code == 2 and "no answer rows" in lines(result)[0]["error"]
+
+
+def test_records_sharing_an_id_get_separate_result_files(runner, tmp_path):
+    source = tmp_path / "same.jsonl"
+    source.write_text('{"id": "p1", "alarms": ["chest"]}\n{"id": "p1", "feeling": "flicker"}\n')
+    batch(runner, source, "-j", "1", "--out-dir", tmp_path / "out")
+    assert len(list((tmp_path / "out").iterdir())) == 2
+
+
+def test_empty_folder_bad_pattern_and_odd_file_names(runner, tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = batch(runner, tmp_path / "empty", "-j", "1")
+    assert result.exit_code == 2 and "no answer files" in result.stderr and "Traceback" not in result.stderr
+    result = batch(runner, tmp_path / "empty", "--pattern", "/abs/*.yaml", "-j", "1")
+    assert result.exit_code == 2 and "--pattern" in result.stderr
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    (odd / os.fsdecode(b"caf\xe9.yaml")).write_text("feeling: flicker\n")
+    result = batch(runner, odd, "-j", "1", "-o", tmp_path / "out.jsonl")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "out.jsonl").read_text())["source"].endswith("caf\\xe9.yaml")

@@ -122,3 +122,30 @@ def test_html_escapes_what_it_shows(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "<script>alert" not in result.stdout
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in result.stdout
+
+
+def test_yaml_numbers_are_plain_decimal(runner, tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text("feeling: locked\nminutes: 045\n")
+    data = json.loads(check(runner, path, "--rules", MINI, "--format", "json").stdout)
+    assert data["raw_answers"]["minutes"] == 45.0
+    path.write_text("feeling: locked\nminutes: 1:30\n")
+    result = check(runner, path, "--rules", MINI)
+    assert result.exit_code == 2 and "expected a number of minutes, got '1:30'" in result.stderr
+
+
+def test_check_reads_json_and_fhir_on_stdin_and_refuses_bundles(runner):
+    result = runner.invoke(cli, ["check", "-", "--rules", str(MINI), "-f", "json"], input='{\n\t"feeling": "locked"\n}')
+    assert result.exit_code == 0 and json.loads(result.stdout)["classification"] == "cramp"
+    single = (TESTS / "batch" / "single-response.json").read_text()
+    result = runner.invoke(cli, ["check", "-", "--rules", str(MINI), "-f", "json"], input=single)
+    assert result.exit_code == 0 and json.loads(result.stdout)["urgency"] == "emergency"
+    result = check(runner, TESTS / "batch" / "responses.bundle.json", "--rules", MINI)
+    assert result.exit_code == 2 and "use" not in result.stdout and "triage batch" in result.stderr
+
+
+def test_an_empty_pick_counts_as_no_answer(runner, tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text("feeling: flicker\nalarms: []\n")
+    data = json.loads(check(runner, path, "--rules", MINI, "--format", "json").stdout)
+    assert "alarms" not in data["raw_answers"]

@@ -108,3 +108,29 @@ def test_result_does_not_depend_on_rule_file_or_rule_order(shipped, tmp_path_fac
     for _ in range(20):
         answers = random_answers(shipped, rng)
         assert shuffled.evaluate(answers).to_dict() == original.evaluate(answers).to_dict()
+
+
+@needs_durable
+def test_a_condition_durable_cannot_compile_is_a_located_error(runner, tmp_path):
+    from triage.cli import cli
+
+    from .conftest import MINI
+
+    content = tmp_path / "rules"
+    shutil.copytree(MINI, content, symlinks=False)
+    branches = "\n".join(
+        f"        - all: [{{question: minutes, at_least: {i}}}, {{question: minutes, at_most: {i + 1}}}]" for i in range(20)
+    )
+    (content / "rules" / "z.yaml").write_text(
+        "rules:\n  - id: many-branches\n    when:\n      any:\n" + branches + "\n"
+        "    then: {advice: [stretch]}\n    sources: [s0]\n"
+    )
+    result = runner.invoke(cli, ["rules", "validate", "--rules", str(content)], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{content}/rules/z.yaml:2:1: error: rule 'many-branches': the durable engine cannot compile")
+    answers = tmp_path / "a.yaml"
+    answers.write_text("feeling: flicker\n")
+    checked = runner.invoke(cli, ["check", str(answers), "--rules", str(content)], catch_exceptions=False)
+    assert checked.exit_code == 2 and "Traceback" not in checked.stderr
+    python = runner.invoke(cli, ["check", str(answers), "--rules", str(content), "--engine", "python"])
+    assert python.exit_code == 0

@@ -32,6 +32,8 @@ HOSTILE = {
     "deep.json": '{"feeling": ' + "[" * 20000 + "]" * 20000 + "}",
     "huge-number.yaml": "minutes: " + "9" * 50000 + "\n",
     "huge-number.json": '{"minutes": ' + "9" * 50000 + "}",
+    "big-number.yaml": "minutes: " + "9" * 400 + "\n",
+    "big-number.json": '{"minutes": ' + "9" * 400 + "}",
     "long-string.yaml": "feeling: " + "x" * 2_000_000 + "\n",
     "nan.json": '{"minutes": NaN}',
     "infinity.yaml": "minutes: .inf\n",

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from triage.conditions import NOT_SURE
 from triage.content import FORMATS, urgency_rank
 
+from .conftest import ENGINES
 from .strategies import answer_sets
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -25,7 +27,7 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 @given(data=st.data())
 def test_every_answer_set_gets_a_result_in_every_format(engines, shipped, renderer, data):
     answers = data.draw(answer_sets(shipped))
-    result = engines["python"].evaluate(answers)
+    result = engines[data.draw(st.sampled_from(sorted(engines)), label="engine")].evaluate(answers)
     assert result.urgency and result.classification
     assert result.emergency_signs
     assert result.urgency_reasons, "a result always says why"
@@ -68,21 +70,30 @@ def test_a_more_alarming_answer_never_lowers_the_urgency(engines, shipped, data)
     changed = more_alarming(question, answers.get(question.id), data.draw)
     if changed is None:
         return
-    before = engines["python"].evaluate(answers)
-    after = engines["python"].evaluate({**answers, question.id: changed})
+    engine = engines[data.draw(st.sampled_from(sorted(engines)), label="engine")]
+    before = engine.evaluate(answers)
+    after = engine.evaluate({**answers, question.id: changed})
     assert urgency_rank(after.urgency) >= urgency_rank(before.urgency), (
         f"{question.id}: {answers.get(question.id)!r} -> {changed!r} lowered {before.urgency} to {after.urgency}"
         f" (fired before: {before.fired_rules}; after: {after.fired_rules})"
     )
 
 
-def test_every_alarm_option_alone_is_at_least_soon(engines, shipped):
-    """Each alarm sign on its own already leads to a doctor, not self-care."""
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_alarm_option_alone_is_at_least_soon(engines, shipped, engine):
+    """Each alarm sign, with every other alarm question answered "none", leads to a doctor."""
+    calm = {}
+    for question in shipped.questions:
+        if question.alarm and question.type == "multi":
+            calm[question.id] = [next(o.id for o in question.options if o.exclusive)]
+        elif question.alarm and question.type == "yesno":
+            calm[question.id] = False
+    assert urgency_rank(engines[engine].evaluate(calm).urgency) < urgency_rank("soon"), "the calm baseline must be calm"
     for question in shipped.questions:
         if not question.alarm:
             continue
         options = [o.id for o in question.options if not o.exclusive] if question.type == "multi" else [True]
         for option in options:
             answer = [option] if question.type == "multi" else option
-            result = engines["python"].evaluate({question.id: answer})
+            result = engines[engine].evaluate({**calm, question.id: answer})
             assert urgency_rank(result.urgency) >= urgency_rank("soon"), (question.id, option, result.urgency)

@@ -36,7 +36,10 @@ def _describe(value: Any) -> str:
         return "a mapping"
     if value is None:
         return "nothing"
-    return repr(value) if isinstance(value, (int, float)) else type(value).__name__
+    if isinstance(value, (int, float)):
+        text = repr(value)
+        return text if len(text) <= 20 else "a number too large to use"
+    return type(value).__name__
 
 
 def coerce_answer(question: Question, raw: Any) -> Any:
@@ -97,7 +100,7 @@ def check_answers(content: Content, raw: Mapping, path: str = "<answers>") -> An
         if question is None:
             problems.append(Problem(path, mark.line, mark.column, f"field {str(key)[:40]!r}: unknown question id"))
             continue
-        if value is None:
+        if value is None or value == []:  # nothing picked counts as no answer (never as "none of these")
             continue
         try:
             answers[key] = coerce_answer(question, value)
@@ -116,12 +119,18 @@ def record_id(raw: Mapping) -> str | None:
 
 def load_answers(content: Content, path: str) -> Answers:
     """Read and check one saved answer file (YAML, or JSON when it ends in .json)."""
-    data = load_file(path)
+    return answers_from_data(content, load_file(path), path)
+
+
+def answers_from_data(content: Content, data: object, path: str) -> Answers:
+    """Check parsed answer data: a mapping of answers or one FHIR QuestionnaireResponse."""
     if data is None:
         raise AnswerError([Problem(path, 1, 1, "the file is empty; expected question ids with answers")])
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"{_describe(data)}"
         raise AnswerError([Problem(path, 1, 1, f"expected a mapping of question ids to answers, got {kind}")])
+    if data.get("resourceType") == "Bundle":
+        raise AnswerError([Problem(path, 1, 1, "a FHIR Bundle holds several answer sets; check it with: triage batch FILE")])
     if data.get("resourceType") == "QuestionnaireResponse":
         from .fhir import response_to_raw_answers
 

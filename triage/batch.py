@@ -182,7 +182,7 @@ class Tally:
         )
 
     def exit_code(self) -> int:
-        return 2 if self.errors else 1 if self.failed_on else 0
+        return 2 if self.errors or not self.read else 1 if self.failed_on else 0
 
 
 def change_kind(outcome: dict) -> str | None:
@@ -221,17 +221,18 @@ def describe_change(outcome: dict) -> dict:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def safe_name(label: str, suffix: str) -> str:
-    """A file name derived from an id or source that cannot leave its folder or collide."""
+def safe_name(label: str, suffix: str, key: str | None = None) -> str:
+    """A file name from an id or source that cannot leave its folder; `key` keeps names apart."""
     base = _UNSAFE.sub("-", label).strip(".-")[:80] or "record"
-    digest = hashlib.sha256(label.encode("utf-8", "replace")).hexdigest()[:10]
+    digest = hashlib.sha256((key or label).encode("utf-8", "replace")).hexdigest()[:10]
     return f"{base}-{digest}{suffix}"
 
 
 def write_rendered(out_dir: Path, outcome: dict, suffix: str) -> Path:
     from .answers import write_private_atomically
 
-    name = safe_name(outcome["id"] or outcome["source"], suffix)
+    # Two records may share an id; their sources differ, so the names do too.
+    name = safe_name(outcome["id"] or outcome["source"], suffix, key=f"{outcome['id']}\n{outcome['source']}")
     target = (out_dir / name).resolve()
     if target.parent != out_dir.resolve():
         raise TriageError(f"refusing to write outside {out_dir}: {name}")

@@ -14,14 +14,14 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .answers import check_answers, dump_answers, dump_fhir, load_answers, write_atomically, write_private_atomically
+from .answers import answers_from_data, dump_answers, dump_fhir, load_answers, write_atomically, write_private_atomically
 from .content import FORMATS, URGENCY_LEVELS, load_content, urgency_rank
 from .engine import ENGINES
-from .errors import InputError, Interrupted, TriageError
+from .errors import Interrupted, TriageError
 from .evaluate import Triage
 from .questionnaire import run_questionnaire, summary
 from .render import Renderer
-from .yamlsafe import decode_text, load_yaml
+from .yamlsafe import MAX_FILE_BYTES, decode_text, load_json, load_yaml
 
 
 class TriageGroup(click.Group):
@@ -105,10 +105,9 @@ def check(answers_file: str, rules_dir: str | None, engine: str | None, fmt: str
     """
     triage, renderer = build(rules_dir, engine)
     if answers_file == "-":
-        data = load_yaml(decode_text(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
-        if not isinstance(data, dict):
-            raise InputError("<stdin>:1:1: expected a mapping of question ids to answers")
-        answers = check_answers(triage.content, data, "<stdin>")
+        text = decode_text(sys.stdin.buffer.read(MAX_FILE_BYTES + 1), "<stdin>")
+        parse = load_json if text.lstrip().startswith("{") else load_yaml
+        answers = answers_from_data(triage.content, parse(text, "<stdin>"), "<stdin>")
     else:
         answers = load_answers(triage.content, answers_file)
     result = triage.evaluate(answers)

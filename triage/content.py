@@ -35,7 +35,7 @@ QUESTION_TYPES = ("choice", "multi", "yesno", "number")
 FORMATS = ("text", "markdown", "html", "json")
 ANSWER_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 ITEM_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
-RESERVED_IDS = {"id", NOT_SURE}
+RESERVED_IDS = {"id", "sid", NOT_SURE}  # sid: durable-rules' session field
 NUMBER_DECIMALS = 4  # numbers are kept to 4 decimals: durable-rules cannot read 1e-05 style numbers
 NUMBER_LIMIT = 1e9
 
@@ -312,7 +312,7 @@ class _ConditionReader:
         c = self.checker
         qid = node["question"]
         question = self.questions.get(qid) if isinstance(qid, str) else None
-        if question is None and qid in self.later:
+        if question is None and isinstance(qid, str) and qid in self.later:
             c.problem(node.where_value("question"), f"{self.what}: may only read questions asked before this one ({qid!r} is not)")
             return None
         if question is None:
@@ -409,8 +409,8 @@ class _ConditionReader:
 def yes_no(raw: Any) -> bool | None:
     if isinstance(raw, bool):
         return raw
-    if isinstance(raw, str) and raw.strip().lower() in ("yes", "y", "no", "n"):
-        return raw.strip().lower() in ("yes", "y")
+    if isinstance(raw, str) and raw.strip().lower() in ("yes", "y", "true", "no", "n", "false"):
+        return raw.strip().lower() in ("yes", "y", "true")
     return None
 
 
@@ -448,8 +448,8 @@ def _read_questions(path: Path, problems: list[Problem]) -> list[Question] | Non
             "help", "options", "unit", "min", "max", "integer", "not_sure", "show_if", "alarm", "ordered", "doctor_note",
         )):
             continue
-        if not isinstance(qid, str) or not ANSWER_ID.match(qid) or qid in RESERVED_IDS:
-            c.problem(entry.where_value("id"), f"{what}: id must be lower-case letters, digits and _ (and not 'id' or 'not_sure')")
+        if not isinstance(qid, str) or not ANSWER_ID.match(qid) or qid in RESERVED_IDS or "__" in qid:
+            c.problem(entry.where_value("id"), f"{what}: id must be lower-case letters, digits and single _ (and not 'id', 'sid' or 'not_sure')")
             continue
         if qid in questions:
             c.problem(entry.where_value("id"), f"duplicate question id {qid!r}")

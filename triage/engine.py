@@ -17,7 +17,7 @@ from typing import Protocol
 
 from .conditions import holds, to_durable
 from .content import Content
-from .errors import TriageError
+from .errors import ContentError, Problem, TriageError
 
 ENGINES = ("durable", "python")
 _GUARD_KIND = "answers"
@@ -77,11 +77,10 @@ class DurableEngine:
 
         self._host = QuietHost()
         self._ruleset = f"triage{next(_names)}"
-        definition = {}
-        for rule in content.rules:
-            guard = [{"_kind": _GUARD_KIND}, {"_stage": rule.stage}, to_durable(rule.when)]
-            definition[rule.id] = {"all": [{"m": {"$and": guard}}], "run": rule.id}
-        self._host.set_rulesets({self._ruleset: definition})
+        try:
+            self._host.set_rulesets({self._ruleset: _definition(content.rules)})
+        except Exception as exc:  # durable-rules refuses conditions it cannot compile
+            raise ContentError(_too_complex(content, QuietHost, exc)) from None
 
     def matching(self, fact: dict, stage: int) -> set[str]:
         message = dict(fact, _kind=_GUARD_KIND, _stage=stage, sid=_SESSION)
@@ -103,6 +102,29 @@ class DurableEngine:
             return list(self._host.get_ruleset(self._ruleset).get_facts(_SESSION))
         except Exception:  # no state yet: nothing has ever been stored
             return []
+
+
+def _definition(rules) -> dict:
+    """The ruleset as durable-rules data (a fresh dict: set_rulesets changes what it is given)."""
+    definition = {}
+    for rule in rules:
+        guard = [{"_kind": _GUARD_KIND}, {"_stage": rule.stage}, to_durable(rule.when)]
+        definition[rule.id] = {"all": [{"m": {"$and": guard}}], "run": rule.id}
+    return definition
+
+
+def _too_complex(content: Content, host_class, exc: Exception) -> list[Problem]:
+    """Which rules durable-rules cannot compile, tried one at a time."""
+    problems = []
+    for rule in content.rules:
+        try:
+            host_class().set_rulesets({f"triage{next(_names)}": _definition([rule])})
+        except Exception:
+            problems.append(Problem(
+                rule.path, rule.line, 1,
+                f"rule {rule.id!r}: the durable engine cannot compile this condition ({exc}); make it simpler or split it into several rules",
+            ))
+    return problems or [Problem(str(content.root), 1, 1, f"the durable engine cannot compile the rules: {exc}")]
 
 
 def _recorder(fired: list, rule_id: str):

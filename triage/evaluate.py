@@ -221,7 +221,10 @@ def headline(content: Content, classification: str, also_fits: list[str], urgenc
         what = f"This could be {labels[also_fits[0]]} or {labels[also_fits[1]]}."
     else:
         what = f"This sounds like {labels['unclear']}."
-    return f"{what} {content.outcomes.urgency_actions[urgency]}"
+    action = content.outcomes.urgency_actions[urgency]
+    if urgency in ("urgent", "emergency"):
+        return f"{action} {what}"  # what to do comes first when time matters
+    return f"{what} {action}"
 
 
 def longest_headline(content: Content) -> str:

@@ -251,7 +251,7 @@ def _words(text: str) -> list[str]:
 def check_copied(content: Content, seeds: Path) -> list[Finding]:
     """Runs of COPY_WORDS or more words that stand word for word in a source document."""
     grams: dict[tuple, str] = {}
-    for seed in sorted(seeds.glob("*.txt")):
+    for seed in sorted(p for p in seeds.glob("*.txt") if p.is_file()):
         ws = _words(seed.read_text(encoding="utf-8", errors="replace"))
         for i in range(len(ws) - COPY_WORDS + 1):
             grams.setdefault(tuple(ws[i:i + COPY_WORDS]), seed.name)

@@ -127,17 +127,28 @@ def read_csv(stream: io.BufferedIOBase, path: str, content: Content) -> Iterator
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
     try:
         reader = csv.reader(text)
-        header = next(reader, None)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            yield Record(path, error=f"unreadable CSV header: {exc}")
+            return
         if header is None:
             yield Record(path, error="the CSV file is empty")
             return
         header = [h.strip() for h in header]
+        repeated = sorted({h for h in header if header.count(h) > 1})
+        if repeated:
+            yield Record(path, error=f"the CSV header repeats column {repeated[0]!r}; each question may have one column")
+            return
+        rows = 0
         multi = {q.id for q in content.questions if q.type == "multi"}
         row_number = 1
         while True:
             try:
                 row = next(reader)
             except StopIteration:
+                if not rows:
+                    yield Record(path, error="the CSV file has a header but no answer rows")
                 return
             except csv.Error as exc:
                 row_number += 1
@@ -147,6 +158,7 @@ def read_csv(stream: io.BufferedIOBase, path: str, content: Content) -> Iterator
             source = f"{path}:row {row_number}"
             if not any(cell.strip() for cell in row):
                 continue
+            rows += 1
             if len(row) != len(header):
                 yield Record(source, error=f"the row has {len(row)} cells but the header has {len(header)}")
                 continue
@@ -189,17 +201,29 @@ def read_path(path: str, content: Content) -> Iterator[Record]:
             stream.close()
 
 
+def printable_path(path: str) -> str:
+    """A path that can be shown and written as UTF-8 (odd bytes in file names become escapes)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def expand(inputs: Iterable[str], pattern: str | None = None) -> Iterator[str]:
     """Files named directly, and the answer files inside named folders (recursively, sorted)."""
     for name in inputs:
         if name != "-" and os.path.isdir(name):
             root = Path(name)
-            matches = root.rglob(pattern) if pattern else (p for p in root.rglob("*") if p.suffix.lower() in ANSWER_SUFFIXES)
-            yield from (str(p) for p in sorted(matches) if p.is_file())
+            try:
+                matches = sorted(root.rglob(pattern) if pattern else (p for p in root.rglob("*") if p.suffix.lower() in ANSWER_SUFFIXES))
+            except (ValueError, NotImplementedError) as exc:
+                raise InputError(f"--pattern {pattern!r} cannot be used: {exc}") from None
+            files = [str(p) for p in matches if p.is_file()]
+            if not files:
+                raise InputError(f"{name}: no answer files in this folder" + (f" match {pattern!r}" if pattern else ""))
+            yield from files
         else:
             yield name
 
 
 def read_all(inputs: Iterable[str], content: Content, pattern: str | None = None) -> Iterator[Record]:
     for path in expand(inputs, pattern):
-        yield from read_path(path, content)
+        for record in read_path(path, content):
+            yield Record(printable_path(record.source), record.id, record.raw, record.error)

@@ -63,6 +63,8 @@ class Renderer:
                 raise ContentError([Problem(str(self.content.template_dir / name), exc.lineno or 1, 1, f"template syntax error: {exc.message}")]) from None
             except jinja2.TemplateNotFound:
                 raise ContentError([Problem(str(self.content.template_dir / name), 1, 1, "missing template")]) from None
+            except UnicodeDecodeError:
+                raise ContentError([Problem(str(self.content.template_dir / name), 1, 1, "the template is not valid UTF-8 text")]) from None
         return self._templates[fmt]
 
     def render(self, result: Result, fmt: str = "text") -> str:
@@ -72,11 +74,15 @@ class Renderer:
             text = template.render(result=data, **data)
         except SecurityError as exc:
             raise ContentError([Problem(str(self.content.template_dir / template.name), 1, 1, f"template tried something not allowed: {exc}")]) from None
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # an author's template can fail in many ways; none may crash the tool
             line = _template_line(exc)
-            raise ContentError([Problem(str(self.content.template_dir / template.name), line, 1, f"template error: {exc}")]) from None
+            message = f"template error: {exc.__class__.__name__}: {str(exc)[:200]}"
+            raise ContentError([Problem(str(self.content.template_dir / template.name), line, 1, message)]) from None
         if fmt == "json":
-            json.loads(text)  # a template that stops producing valid JSON is a bug, not output
+            try:
+                json.loads(text)
+            except ValueError as exc:
+                raise ContentError([Problem(str(self.content.template_dir / template.name), 1, 1, f"the JSON template does not produce valid JSON: {exc}")]) from None
         return text if text.endswith("\n") else text + "\n"
 
 

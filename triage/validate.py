@@ -9,9 +9,12 @@ import jinja2
 from jinja2 import meta
 
 from .content import FORMATS, Content, default_rules_dir, load_content
+from .engine import DurableEngine, durable_available
 from .errors import ContentError, Problem
 from .evaluate import Result, longest_headline
-from .render import make_environment
+from .conditions import NOT_SURE
+from .evaluate import Triage
+from .render import Renderer, make_environment
 
 MAX_HEADLINE = 140
 
@@ -27,16 +30,36 @@ def check_templates(content: Content) -> list[Problem]:
     provided = _result_fields()
     for fmt in FORMATS:
         path = content.template_dir / f"result.{fmt}.j2"
-        source = path.read_text(encoding="utf-8")
+        try:
+            source = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            problems.append(Problem(str(path), 1, 1, "the template is not valid UTF-8 text"))
+            continue
         try:
             parsed = env.parse(source)
         except jinja2.TemplateSyntaxError as exc:
             problems.append(Problem(str(path), exc.lineno or 1, 1, f"template syntax error: {exc.message}"))
             continue
-        for name in sorted(meta.find_undeclared_variables(parsed) - provided):
+        unknown = sorted(meta.find_undeclared_variables(parsed) - provided)
+        for name in unknown:
             line = next((i for i, text in enumerate(source.splitlines(), 1) if name in text), 1)
             problems.append(Problem(str(path), line, 1, f"template uses {name!r}, which the result does not provide"))
+        if not unknown:
+            problems.extend(_render_samples(content, fmt))
     return problems
+
+
+def _render_samples(content: Content, fmt: str) -> list[Problem]:
+    """Render a template with a few real results, to catch errors that only show at run time."""
+    renderer = Renderer(content)
+    triage = Triage(content, "python")
+    samples = [{}] + [{q.id: NOT_SURE for q in content.questions if q.not_sure}]
+    for answers in samples:
+        try:
+            renderer.render(triage.evaluate(answers), fmt)
+        except ContentError as exc:
+            return exc.problems
+    return []
 
 
 def validate_content(rules_dir: str | None) -> tuple[list[Problem], str]:
@@ -48,6 +71,11 @@ def validate_content(rules_dir: str | None) -> tuple[list[Problem], str]:
         problems = exc.problems
     else:
         problems = check_templates(content)
+        if durable_available():
+            try:
+                DurableEngine(content)
+            except ContentError as exc:
+                problems += exc.problems
         longest = longest_headline(content)
         if len(longest) > MAX_HEADLINE:
             problems.append(Problem(str(content.root / "outcomes.yaml"), 1, 1, f"a headline can be {len(longest)} characters long (at most {MAX_HEADLINE}): {longest!r}"))

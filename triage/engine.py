@@ -5,7 +5,8 @@ The engine's only job is matching; staging, combining conclusions and defaults l
 
 - `DurableEngine` runs durable-rules in the pattern from the design note: a ruleset built
   from data once, one fact under one fixed session, assert / collect / retract, host timers
-  off, a positive guard in every rule.
+  off, a positive guard in every rule. It collects the due actions' rule names from the
+  compiled engine directly instead of running one Python callback per fired rule.
 - `PythonEngine` evaluates the same conditions in plain Python. It is the test oracle, and
   the engine on Python versions where durable-rules cannot be imported (3.13 and later).
 """
@@ -13,6 +14,7 @@ The engine's only job is matching; staging, combining conclusions and defaults l
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Protocol
 
 from .conditions import holds, to_durable
@@ -62,15 +64,12 @@ class DurableEngine:
             raise TriageError(
                 f"the durable engine cannot be used on this Python ({exc.__class__.__name__}); use --engine python"
             ) from None
-        self._not_handled = durable_engine.MessageNotHandledException
-        fired: list[str] = []
-        self._fired = fired
 
         class QuietHost(durable_engine.Host):
-            """A host that runs actions only on the caller's thread and records rule ids."""
+            """A host that starts no timer threads; its actions are never run (see matching)."""
 
             def get_action(self, action_name):
-                return _recorder(fired, action_name)
+                return _no_action
 
             def _run(self):  # no self-rescheduling timer threads (design note, "threads")
                 pass
@@ -81,20 +80,31 @@ class DurableEngine:
             self._host.set_rulesets({self._ruleset: _definition(content.rules)})
         except Exception as exc:  # durable-rules refuses conditions it cannot compile
             raise ContentError(_too_complex(content, QuietHost, exc)) from None
+        import durable_rules_engine
+
+        self._native = durable_rules_engine
+        self._handle = self._host.get_ruleset(self._ruleset)._handle
 
     def matching(self, fact: dict, stage: int) -> set[str]:
-        message = dict(fact, _kind=_GUARD_KIND, _stage=stage, sid=_SESSION)
-        self._fired.clear()
-        try:
-            self._host.assert_fact(self._ruleset, message)
-        except self._not_handled:
-            return set()  # no rule matched: nothing was stored
-        try:
-            return set(self._fired)
-        finally:
-            self._fired.clear()
-            self._host.retract_fact(self._ruleset, message)
+        """Assert the fact, collect the names of the rules whose actions are due, retract it.
 
+        This drives durable-rules' compiled network directly (`durable_rules_engine`, the
+        same calls the host makes) and completes each due action without running Python
+        callbacks: the action would only record the rule id, and skipping its JSON round
+        trips of the session state makes an evaluation about twice as fast.
+        """
+        message = json.dumps(dict(fact, _kind=_GUARD_KIND, _stage=stage, sid=_SESSION), ensure_ascii=False)
+        result = self._native.assert_fact(self._handle, message)
+        fired: set[str] = set()
+        if result[0] == 0:  # 1: no rule matched, nothing stored
+            state = result[1]
+            due = self._native.start_action_for_state(self._handle, state)
+            pending = due[1] if due else None
+            while pending:
+                fired.update(json.loads(pending))
+                pending = self._native.complete_and_start_action(self._handle, state)
+        self._native.retract_fact(self._handle, message)
+        return fired
 
     def stored_facts(self) -> list:
         """Facts the engine still holds for its session (always empty between evaluations)."""
@@ -127,13 +137,8 @@ def _too_complex(content: Content, host_class, exc: Exception) -> list[Problem]:
     return problems or [Problem(str(content.root), 1, 1, f"the durable engine cannot compile the rules: {exc}")]
 
 
-def _recorder(fired: list, rule_id: str):
-    """An action taking exactly one argument: durable-rules treats two as asynchronous."""
-
-    def record(_closure):
-        fired.append(rule_id)
-
-    return record
+def _no_action(_closure) -> None:
+    """Stands for every rule's action: matching() completes actions without running them."""
 
 
 def make_engine(content: Content, name: str | None = None) -> Engine:

@@ -260,3 +260,9 @@ def test_empty_folder_bad_pattern_and_odd_file_names(runner, tmp_path):
     result = batch(runner, odd, "-j", "1", "-o", tmp_path / "out.jsonl")
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "out.jsonl").read_text())["source"].endswith("caf\\xe9.yaml")
+
+
+def test_out_dir_and_plain_runs_give_the_same_records(runner, tmp_path):
+    plain = lines(batch(runner, BATCH / "answers.csv", "-j", "1"))
+    with_files = lines(batch(runner, BATCH / "answers.csv", "-j", "1", "--out-dir", tmp_path / "out"))
+    assert plain == with_files

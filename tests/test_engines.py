@@ -134,3 +134,17 @@ def test_a_condition_durable_cannot_compile_is_a_located_error(runner, tmp_path)
     assert checked.exit_code == 2 and "Traceback" not in checked.stderr
     python = runner.invoke(cli, ["check", str(answers), "--rules", str(content), "--engine", "python"])
     assert python.exit_code == 0
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_compiled_conditions_mean_what_the_reference_walker_means(shipped, data):
+    from triage.answers import to_fact
+    from triage.conditions import compile_condition, flag_key, holds
+
+    answers = data.draw(answer_sets(shipped))
+    fact = to_fact(shipped, Triage(shipped, "python").prepare(answers))
+    for name in data.draw(st.sets(st.sampled_from(sorted({f for r in shipped.rules for f in r.flags})))):
+        fact[flag_key(name)] = True
+    for rule in shipped.rules:
+        assert compile_condition(rule.when)(fact) == holds(rule.when, fact), rule.id

@@ -37,16 +37,18 @@ def _checker(rules_dir: str | None, engine: str | None) -> tuple[Triage, Rendere
     return _LOADED[key]
 
 
-def _summary(triage: Triage, raw: dict) -> tuple[dict, object]:
-    result = triage.evaluate(raw)  # checks and coerces the answers itself
+def _summary(triage: Triage, raw: dict) -> dict:
+    decision = triage.decide(raw)  # checks and coerces the answers itself
+    reasons = [r.reason for r in decision.urgency_rules] or [triage.content.outcomes.fallback_reason]
+    fired = [r.id for r in decision.fired]
+    return _fields(decision.classification, decision.urgency, triage.headline(decision), reasons, decision.advice_ids, fired)
+
+
+def _fields(classification: str, urgency: str, headline: str, reasons: list, advice: list, fired: list) -> dict:
     return {
-        "classification": result.classification,
-        "urgency": result.urgency,
-        "headline": result.headline,
-        "reasons": [r.text for r in result.urgency_reasons],
-        "advice": [a.id for a in result.advice],
-        "fired_rules": result.fired_rules,
-    }, result
+        "classification": classification, "urgency": urgency, "headline": headline,
+        "reasons": reasons, "advice": advice, "fired_rules": fired,
+    }
 
 
 def check_record(
@@ -62,13 +64,18 @@ def check_record(
         return {**out, "ok": False, "error": record.error}
     try:
         triage, renderer = _checker(rules_dir, engine)
-        summary, result = _summary(triage, record.raw)
-        out.update(ok=True, **summary)
-        if render:
+        if render:  # the full result is needed anyway: summarize it instead of deciding twice
+            result = triage.evaluate(record.raw)
+            out.update(ok=True, **_fields(
+                result.classification, result.urgency, result.headline, [r.text for r in result.urgency_reasons],
+                [a.id for a in result.advice], result.fired_rules,
+            ))
             out["rendered"] = renderer.render(result, render)
+        else:
+            out.update(ok=True, **_summary(triage, record.raw))
         if compare_rules:
             old_triage, _ = _checker(compare_rules, engine)
-            out["old"], _ = _summary(old_triage, record.raw)
+            out["old"] = _summary(old_triage, record.raw)
     except InputError as exc:
         return {**out, "ok": False, "error": "; ".join(p.message for p in exc.problems)}
     return out

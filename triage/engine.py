@@ -17,7 +17,7 @@ import itertools
 import json
 from typing import Protocol
 
-from .conditions import holds, to_durable
+from .conditions import compile_condition, to_durable
 from .content import Content
 from .errors import ContentError, Problem, TriageError
 
@@ -40,10 +40,10 @@ class PythonEngine:
     def __init__(self, content: Content):
         self._stages: dict[int, list] = {}
         for rule in content.rules:
-            self._stages.setdefault(rule.stage, []).append(rule)
+            self._stages.setdefault(rule.stage, []).append((rule.id, compile_condition(rule.when)))
 
     def matching(self, fact: dict, stage: int) -> set[str]:
-        return {rule.id for rule in self._stages.get(stage, ()) if holds(rule.when, fact)}
+        return {rule_id for rule_id, test in self._stages.get(stage, ()) if test(fact)}
 
 
 def durable_available() -> bool:

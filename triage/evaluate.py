@@ -52,6 +52,19 @@ class ShownSource:
     location: str
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What the rules decided, before any wording is chosen."""
+
+    answers: Answers
+    fired: list
+    urgency: str
+    urgency_rules: list
+    classification: str
+    also_fits: list[str]
+    advice_ids: list[str]
+
+
 @dataclass
 class Result:
     """Everything a template needs; `to_dict` is the documented JSON schema (docs/result-schema.md)."""
@@ -137,27 +150,18 @@ class Triage:
                         fact[flag_key(name)] = True
         return steps
 
-    def evaluate(self, answers: Answers) -> Result:
-        """The result for one answer set (checked and coerced first; AnswerError when invalid)."""
-        content = self.content
-        outcomes = content.outcomes
+    def decide(self, answers: Answers) -> Decision:
+        """Just the decision for one answer set: what batch work needs, without the wording."""
         answers = self.prepare(answers)
         fired = self._fire(answers)
-
-        def reason(rule: Rule) -> Reason:
-            return Reason(rule.id, rule.reason, rule.urgency, rule.classification, rule.red_flag, rule.sources)
-
         urgency_rules = sorted(
             (r for r in fired if r.urgency),
             key=lambda r: (not r.red_flag, -urgency_rank(r.urgency), r.id),
         )
         if urgency_rules:
             urgency = max((r.urgency for r in urgency_rules), key=urgency_rank)
-            urgency_reasons = [reason(r) for r in urgency_rules]
         else:
-            urgency = outcomes.fallback_urgency
-            urgency_reasons = [Reason("fallback", outcomes.fallback_reason, urgency, None, False, ())]
-
+            urgency = self.content.outcomes.fallback_urgency
         votes = Counter(r.classification for r in fired if r.classification and r.classification != "unclear")
         top = max(votes.values(), default=0)
         leaders = sorted(c for c, n in votes.items() if n == top)
@@ -167,11 +171,31 @@ class Triage:
         else:
             classification = "unclear"
             also_fits = leaders + sorted(c for c in votes if c not in leaders)
-        classification_reasons = [reason(r) for r in fired if r.classification]
+        chosen = {a for r in fired for a in r.advice}
+        advice_ids = [a for a in self.content.advice if a in chosen]
+        return Decision(answers, fired, urgency, urgency_rules, classification, also_fits, advice_ids)
 
-        advice_ids = {a for r in fired for a in r.advice}
+    def headline(self, decision: Decision) -> str:
+        return headline(self.content, decision.classification, decision.also_fits, decision.urgency)
+
+    def evaluate(self, answers: Answers) -> Result:
+        """The result for one answer set (checked and coerced first; AnswerError when invalid)."""
+        content = self.content
+        outcomes = content.outcomes
+        decision = self.decide(answers)
+        answers, fired, urgency = decision.answers, decision.fired, decision.urgency
+        classification, also_fits = decision.classification, decision.also_fits
+
+        def reason(rule: Rule) -> Reason:
+            return Reason(rule.id, rule.reason, rule.urgency, rule.classification, rule.red_flag, rule.sources)
+
+        if decision.urgency_rules:
+            urgency_reasons = [reason(r) for r in decision.urgency_rules]
+        else:
+            urgency_reasons = [Reason("fallback", outcomes.fallback_reason, urgency, None, False, ())]
+        classification_reasons = [reason(r) for r in fired if r.classification]
         advice = [
-            ShownAdvice(a.id, a.title, a.text, a.sources) for a in content.advice.values() if a.id in advice_ids
+            ShownAdvice(a.id, a.title, a.text, a.sources) for a in (content.advice[i] for i in decision.advice_ids)
         ]
         cited = {s for r in fired for s in r.sources} | {s for a in advice for s in a.sources}
         sources = [
@@ -187,7 +211,7 @@ class Triage:
         ]
         labels = outcomes.classification_labels
         return Result(
-            headline=headline(content, classification, also_fits, urgency),
+            headline=self.headline(decision),
             classification=classification,
             classification_label=labels[classification],
             classification_explanation=outcomes.classification_explanations[classification],

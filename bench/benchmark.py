@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: records per second and peak memory. Not a test; run it by hand.
 
-    python bench/benchmark.py                       # 20,000 records, both engines, 1 and 2 jobs
+    python bench/benchmark.py                       # 100,000 records, both engines, 1 and 2 jobs
     python bench/benchmark.py --records 50000 --memory 10000,100000,1000000
 
 It generates N valid random answer sets from the shipped questionnaire with a fixed seed,
@@ -82,7 +82,7 @@ def batch_end_to_end(engine: str, jobs: int, source: str, count: int) -> tuple[f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--memory", default="", help="comma-separated record counts for the peak-memory runs")
     args = parser.parse_args()
     engines = ["durable", "python"] if durable_available() else ["python"]

@@ -59,11 +59,12 @@ def check_record(
     compare_rules: str | None = None,
 ) -> dict:
     """The outcome for one record, as plain JSON-ready data; never raises for bad input."""
+    triage, renderer = _checker(rules_dir, engine)  # bad content is not a record's fault: it raises
+    record = record.parsed(triage.content)
     out: dict = {"source": record.source, "id": record.id}
     if record.error is not None:
         return {**out, "ok": False, "error": record.error}
     try:
-        triage, renderer = _checker(rules_dir, engine)
         if render:  # the full result is needed anyway: summarize it instead of deciding twice
             result = triage.evaluate(record.raw)
             out.update(ok=True, **_fields(
@@ -112,6 +113,10 @@ def run(records: Iterable[Record], jobs: int = 1, **options) -> Iterator[dict]:
         for record in records:
             yield check_record(record, **options)
         return
+    # Build the content and engines before forking, so every worker starts ready (design note).
+    _checker(options.get("rules_dir"), options.get("engine"))
+    if options.get("compare_rules"):
+        _checker(options["compare_rules"], options.get("engine"))
     pool = ProcessPoolExecutor(jobs)
     in_flight: deque = deque()
     try:

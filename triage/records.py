@@ -36,6 +36,21 @@ class Record:
     id: str | None = None
     raw: dict | None = None
     error: str | None = None
+    text: str | None = None
+    """A JSON Lines record not parsed yet: parsing happens where it is checked (see `parsed`)."""
+
+    def parsed(self, content: Content) -> Record:
+        """This record with `text` parsed into `raw` (or into an error)."""
+        if self.text is None:
+            return self
+        try:
+            data = load_json(self.text, self.source, locate=False)
+        except InputError as exc:
+            return Record(self.source, error=exc.problems[0].message)
+        if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+            return Record(self.source, error="a FHIR Bundle in a JSON Lines file: put each Bundle in a .json file of its own")
+        (record,) = _from_mapping(self.source, data, content, self.source)
+        return record
 
 
 def _error_text(exc: InputError) -> str:
@@ -110,15 +125,7 @@ def read_jsonl(stream: io.BufferedIOBase, path: str, content: Content) -> Iterat
     for number, text, error in _lines(stream, path):
         empty = False
         source = f"{path}:{number}"
-        if error:
-            yield Record(source, error=error)
-            continue
-        try:
-            data = load_json(text, source, locate=False)
-        except InputError as exc:
-            yield Record(source, error=exc.problems[0].message)
-            continue
-        yield from _from_mapping(source, data, content, source)
+        yield Record(source, error=error) if error else Record(source, text=text)
     if empty:
         yield Record(path, error="the file has no answer records")
 
@@ -226,4 +233,4 @@ def expand(inputs: Iterable[str], pattern: str | None = None) -> Iterator[str]:
 def read_all(inputs: Iterable[str], content: Content, pattern: str | None = None) -> Iterator[Record]:
     for path in expand(inputs, pattern):
         for record in read_path(path, content):
-            yield Record(printable_path(record.source), record.id, record.raw, record.error)
+            yield Record(printable_path(record.source), record.id, record.raw, record.error, record.text)

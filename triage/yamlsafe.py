@@ -221,9 +221,12 @@ def load_json(text: str, path: str, locate: bool = True) -> Any:
     (worth it for a file a person edits, not for a line of JSON Lines).
     """
 
-    def pairs(items: list[tuple[str, Any]]) -> LocatedDict:
-        result = LocatedDict()
-        result.mark, result.key_marks, result.value_marks = Mark((1, 1)), {}, {}
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        if locate:
+            result = LocatedDict()
+            result.mark, result.key_marks, result.value_marks = Mark((1, 1)), {}, {}
+        else:
+            result = {}  # plain: cheap to send to worker processes
         for key, value in items:
             if key in result:
                 raise ValueError(f"duplicate key {key!r}")

@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 
 from triage import Triage, load_content
-from triage.content import default_rules_dir
 from triage.engine import durable_available
 from triage.render import Renderer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from triage.conditions import NOT_SURE
-from triage.content import Content, Question
+from triage.model import Content, Question
 
 
 def answer_for(question: Question) -> st.SearchStrategy:

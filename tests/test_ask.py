@@ -10,7 +10,7 @@ import yaml
 
 from triage.cli import cli
 
-from .conftest import ENGINES, MINI  # noqa: F401
+from .conftest import MINI
 
 
 def ask(runner, *args, input=""):

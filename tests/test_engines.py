@@ -6,7 +6,6 @@ import random
 import shutil
 import threading
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from triage.conditions import NOT_SURE
-from triage.content import FORMATS, urgency_rank
+from triage.model import FORMATS, urgency_rank
 
 from .conftest import ENGINES
 from .strategies import answer_sets

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 
 from triage.authortests import EXPECT_FIELDS
 from triage.conditions import COMPARISON_OPS
-from triage.content import ANSWER_ID, CLASSIFICATIONS, ITEM_ID, QUESTION_TYPES, URGENCY_LEVELS
+from triage.model import ANSWER_ID, CLASSIFICATIONS, ITEM_ID, QUESTION_TYPES, URGENCY_LEVELS
 from triage.yamlsafe import load_file
 
 from .conftest import MINI, ROOT, SHIPPED, TESTS

@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 
 from .conditions import NOT_SURE, answered_key, holds, not_sure_key, option_key
-from .content import NUMBER_DECIMALS, Content, Question, yes_no
+from .model import NUMBER_DECIMALS, Content, Question
+from .schema import yes_no
 from .errors import AnswerError, Problem
 from .yamlsafe import LocatedDict, Mark, is_finite_number, load_file
 

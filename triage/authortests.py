@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .answers import check_answers
-from .content import CLASSIFICATIONS, URGENCY_LEVELS, Content, urgency_rank
+from .model import CLASSIFICATIONS, URGENCY_LEVELS, Content, urgency_rank
 from .errors import InputError, Problem
 from .evaluate import Result, Triage
 from .render import Renderer

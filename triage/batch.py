@@ -18,7 +18,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .content import URGENCY_LEVELS, load_content, urgency_rank
+from .content import load_content
+from .model import URGENCY_LEVELS, urgency_rank
 from .errors import InputError, TriageError
 from .evaluate import Triage
 from .records import Record

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from .conditions import NOT_SURE, All, AnyOf, Compare, Condition, Flag, Not, flags_read, questions_read
-from .content import URGENCY_LEVELS, Content, Question, Rule
+from .model import URGENCY_LEVELS, Content, Question, Rule
 
 REGENERATE = "triage rules docs"
 

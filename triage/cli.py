@@ -15,7 +15,8 @@ import click
 
 from . import __version__
 from .answers import answers_from_data, dump_answers, dump_fhir, load_answers, write_atomically, write_private_atomically
-from .content import FORMATS, URGENCY_LEVELS, load_content, urgency_rank
+from .content import load_content
+from .model import FORMATS, URGENCY_LEVELS, urgency_rank
 from .engine import ENGINES
 from .errors import Interrupted, TriageError
 from .evaluate import Triage

@@ -1,427 +1,41 @@
 """Load and validate a content folder (questionnaire, rules, advice, sources, outcomes).
 
 Everything is checked before anything runs, and every problem is reported at once as
-`path:line:column: message`, so an author can fix a file in one pass.
+`path:line:column: message`, so an author can fix a file in one pass. The model it builds
+is in `triage.model`; the field-by-field checks are in `triage.schema`.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field, replace
-from importlib import resources
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .conditions import (
-    COMPARISON_OPS,
-    NOT_SURE,
-    NUMBER_OPS,
-    All,
-    AnyOf,
-    Compare,
-    Condition,
-    Flag,
-    Not,
-    flags_read,
-    questions_read,
-)
+from .conditions import flags_read
 from .errors import ContentError, InputError, Problem
+from .model import (
+    ANSWER_ID,
+    CLASSIFICATIONS,
+    FORMATS,
+    ITEM_ID,
+    NUMBER_LIMIT,
+    QUESTION_TYPES,
+    RESERVED_IDS,
+    URGENCY_LEVELS,
+    AdviceItem,
+    Content,
+    Option,
+    Outcomes,
+    Question,
+    Rule,
+    Source,
+    default_rules_dir,
+)
+from .schema import UNREADABLE, Checker, ConditionReader, kind_of
 from .yamlsafe import LocatedDict, LocatedList, Mark, is_finite_number, load_file
 
-URGENCY_LEVELS = ("self_care", "routine", "soon", "urgent", "emergency")
-CLASSIFICATIONS = ("twitch", "cramp", "spasm", "unclear")
-QUESTION_TYPES = ("choice", "multi", "yesno", "number")
-FORMATS = ("text", "markdown", "html", "json")
-ANSWER_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-ITEM_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
-RESERVED_IDS = {"id", "sid", NOT_SURE}  # sid: durable-rules' session field
-NUMBER_DECIMALS = 4  # numbers are kept to 4 decimals: durable-rules cannot read 1e-05 style numbers
-NUMBER_LIMIT = 1e9
-
-
-def urgency_rank(level: str) -> int:
-    return URGENCY_LEVELS.index(level)
-
-
-@dataclass(frozen=True)
-class Option:
-    id: str
-    label: str
-    exclusive: bool = False
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    text: str
-    type: str
-    options: tuple[Option, ...] = ()
-    help: str = ""
-    unit: str = ""
-    min: float = 0
-    max: float = 0
-    integer: bool = False
-    not_sure: bool = False
-    show_if: Condition | None = None
-    alarm: bool = False
-    ordered: bool = False
-    doctor_note: str = ""
-
-    def option(self, option_id: str) -> Option | None:
-        for option in self.options:
-            if option.id == option_id:
-                return option
-        return None
-
-    def option_label(self, option_id: str) -> str:
-        if option_id == NOT_SURE:
-            return "Not sure"
-        found = self.option(option_id)
-        return found.label if found else option_id
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    when: Condition
-    sources: tuple[str, ...]
-    path: str
-    line: int
-    title: str = ""
-    red_flag: bool = False
-    urgency: str | None = None
-    classification: str | None = None
-    reason: str = ""
-    advice: tuple[str, ...] = ()
-    flags: tuple[str, ...] = ()
-    stage: int = 0
-
-
-@dataclass(frozen=True)
-class AdviceItem:
-    id: str
-    title: str
-    text: str
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Source:
-    id: str
-    title: str
-    file: str = ""
-    url: str = ""
-
-
-@dataclass(frozen=True)
-class Outcomes:
-    urgency_labels: dict
-    urgency_actions: dict
-    classification_labels: dict
-    classification_explanations: dict
-    fallback_urgency: str
-    fallback_reason: str
-    emergency_signs: tuple[str, ...]
-    disclaimer: str
-    words_note: str
-
-
-@dataclass
-class Content:
-    """A validated content folder: the only input the engine and the renderer need."""
-
-    root: Path
-    questions: tuple[Question, ...]
-    rules: tuple[Rule, ...]
-    advice: dict[str, AdviceItem]
-    sources: dict[str, Source]
-    outcomes: Outcomes
-    question_by_id: dict[str, Question] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.question_by_id = {q.id: q for q in self.questions}
-
-    @property
-    def template_dir(self) -> Path:
-        return self.root / "templates"
-
-    @property
-    def stages(self) -> int:
-        return 1 + max((r.stage for r in self.rules), default=0)
-
-
-def default_rules_dir() -> Path:
-    """The content shipped in the wheel, or the repository's `rules/` in a development checkout."""
-    shipped = Path(str(resources.files("triage"))) / "rules"
-    if (shipped / "questionnaire.yaml").is_file():
-        return shipped
-    return Path(__file__).resolve().parent.parent / "rules"
-
-
-# --- a small schema checker ----------------------------------------------------------------
-
-
-class _Checker:
-    """Collects problems while reading located YAML data."""
-
-    def __init__(self, path: str, problems: list[Problem]):
-        self.path = path
-        self.problems = problems
-
-    def problem(self, mark: Mark, message: str) -> None:
-        self.problems.append(Problem(self.path, mark.line, mark.column, message))
-
-    def mapping(self, value: Any, mark: Mark, what: str) -> LocatedDict | None:
-        if isinstance(value, LocatedDict):
-            return value
-        self.problem(mark, f"{what} must be a mapping (key: value lines), got {_kind(value)}")
-        return None
-
-    def fields(self, data: LocatedDict, what: str, required: tuple, optional: tuple) -> bool:
-        ok = True
-        for key in data:
-            if key not in required and key not in optional:
-                allowed = ", ".join(required + optional)
-                self.problem(data.where(key), f"{what}: unknown field {key!r} (allowed: {allowed})")
-        for key in required:
-            if key not in data:
-                self.problem(data.where(), f"{what}: missing required field {key!r}")
-                ok = False
-        return ok
-
-    def text(self, data: LocatedDict, key: str, what: str, default: str = "") -> str:
-        value = data.get(key, default)
-        if not isinstance(value, str) or (key in data and not value.strip()):
-            self.problem(data.where_value(key), f"{what}: {key!r} must be non-empty text, got {_kind(value)}")
-            return default
-        return value.strip()
-
-    def flag(self, data: LocatedDict, key: str, what: str) -> bool:
-        value = data.get(key, False)
-        if not isinstance(value, bool):
-            self.problem(data.where_value(key), f"{what}: {key!r} must be true or false, got {_kind(value)}")
-            return False
-        return value
-
-    def id_list(self, data: LocatedDict, key: str, what: str, pattern=ITEM_ID) -> tuple[str, ...]:
-        value = data.get(key, [])
-        if not isinstance(value, list):
-            self.problem(data.where_value(key), f"{what}: {key!r} must be a list, got {_kind(value)}")
-            return ()
-        items = []
-        for i, item in enumerate(value):
-            mark = value.where(i) if isinstance(value, LocatedList) else data.where_value(key)
-            if not isinstance(item, str) or not pattern.match(item):
-                self.problem(mark, f"{what}: {key!r} item {item!r} is not a valid id")
-            else:
-                items.append(item)
-        return tuple(items)
-
-    def items(self, data: Any, key: str) -> list[tuple[LocatedDict, Mark]]:
-        """The list of mappings under a file's top-level key."""
-        if data is UNREADABLE:
-            return []
-        top = self.mapping(data, Mark((1, 1)), "the file")
-        if top is None:
-            return []
-        self.fields(top, "the file", (key,), ("$schema",))
-        value = top.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, LocatedList):
-            self.problem(top.where_value(key), f"{key!r} must be a list, got {_kind(value)}")
-            return []
-        found = []
-        for i, item in enumerate(value):
-            entry = self.mapping(item, value.where(i), f"{key} item {i + 1}")
-            if entry is not None:
-                found.append((entry, value.where(i)))
-        return found
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (true/false)"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the text {value[:40]!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-# --- conditions ------------------------------------------------------------------------------
-
-
-class _ConditionReader:
-    """Turns located YAML into a typed Condition, checking every value against the questionnaire."""
-
-    def __init__(self, checker: _Checker, questions: dict[str, Question], what: str, later: set[str] = frozenset()):
-        self.checker = checker
-        self.questions = questions
-        self.what = what
-        self.later = later
-        self.flags: list[tuple[str, Mark]] = []
-
-    def read(self, data: Any, mark: Mark) -> Condition | None:
-        c = self.checker
-        node = c.mapping(data, mark, f"{self.what}: a condition")
-        if node is None:
-            return None
-        for key in ("all", "any"):
-            if key in node:
-                if len(node) != 1:
-                    c.problem(node.where(), f"{self.what}: '{key}' must stand alone in its condition")
-                parts = node[key]
-                if not isinstance(parts, LocatedList) or not parts:
-                    c.problem(node.where_value(key), f"{self.what}: '{key}' needs a non-empty list of conditions")
-                    return None
-                read = [self.read(p, parts.where(i)) for i, p in enumerate(parts)]
-                if any(r is None for r in read):
-                    return None
-                return (All if key == "all" else AnyOf)(tuple(read))
-        if "not" in node:
-            if len(node) != 1:
-                c.problem(node.where(), f"{self.what}: 'not' must stand alone in its condition")
-            inner = self.read(node["not"], node.where_value("not"))
-            return Not(inner) if inner is not None else None
-        if "flag" in node:
-            if len(node) != 1:
-                c.problem(node.where(), f"{self.what}: 'flag' must stand alone in its condition")
-            name = node["flag"]
-            if not isinstance(name, str) or not ANSWER_ID.match(name):
-                c.problem(node.where_value("flag"), f"{self.what}: flag name {name!r} is not a valid id")
-                return None
-            self.flags.append((name, node.where_value("flag")))
-            return Flag(name, node.where_value("flag").line)
-        if "question" not in node:
-            c.problem(
-                node.where(),
-                f"{self.what}: a condition needs 'all', 'any', 'not', 'flag' or 'question' (found {', '.join(map(str, node)) or 'nothing'})",
-            )
-            return None
-        return self._comparison(node)
-
-    def _comparison(self, node: LocatedDict) -> Compare | None:
-        c = self.checker
-        qid = node["question"]
-        question = self.questions.get(qid) if isinstance(qid, str) else None
-        if question is None and isinstance(qid, str) and qid in self.later:
-            c.problem(node.where_value("question"), f"{self.what}: may only read questions asked before this one ({qid!r} is not)")
-            return None
-        if question is None:
-            c.problem(node.where_value("question"), f"{self.what}: unknown question {qid!r}")
-            return None
-        ops = [k for k in node if k != "question"]
-        unknown = [k for k in ops if k not in COMPARISON_OPS]
-        if unknown:
-            c.problem(
-                node.where(unknown[0]),
-                f"{self.what}: unknown comparison {unknown[0]!r} (use one of: {', '.join(COMPARISON_OPS)})",
-            )
-            return None
-        if len(ops) != 1:
-            c.problem(node.where(), f"{self.what}: a comparison on {qid!r} needs exactly one operator, found {len(ops)}")
-            return None
-        op = ops[0]
-        mark = node.where_value(op)
-        value = self._value(question, op, node[op], mark)
-        if value is None:
-            return None
-        return Compare(qid, op, value, node.where().line)
-
-    def _value(self, q: Question, op: str, raw: Any, mark: Mark) -> Any:
-        c = self.checker
-        where = f"{self.what}: {q.id} {op}"
-        if op == "answered":
-            if not isinstance(raw, bool):
-                c.problem(mark, f"{where}: must be true or false, got {_kind(raw)}")
-                return None
-            return raw
-        if op in NUMBER_OPS:
-            if q.type != "number":
-                c.problem(mark, f"{where}: {op} only works on number questions; {q.id!r} is {q.type}")
-                return None
-            if not self._in_range(q, raw, mark, where):
-                return None
-            return round(float(raw), NUMBER_DECIMALS) if not q.integer else raw
-        if op in ("any_of", "all_of") and q.type != "multi":
-            hint = " (use one_of)" if q.type == "choice" else ""
-            c.problem(mark, f"{where}: {op} only works on several-choice questions; {q.id!r} is {q.type}{hint}")
-            return None
-        if op in ("equals", "not_equals", "one_of") and q.type == "multi":
-            c.problem(mark, f"{where}: {q.id!r} allows several choices; use any_of or all_of")
-            return None
-        if op == "one_of" and q.type != "choice":
-            c.problem(mark, f"{where}: one_of only works on one-choice questions; {q.id!r} is {q.type}")
-            return None
-        if op in ("one_of", "any_of", "all_of"):
-            if not isinstance(raw, list) or not raw:
-                c.problem(mark, f"{where}: needs a non-empty list of options")
-                return None
-            values = [self._single(q, v, raw.where(i) if isinstance(raw, LocatedList) else mark, where) for i, v in enumerate(raw)]
-            return None if any(v is None for v in values) else tuple(values)
-        return self._single(q, raw, mark, where)
-
-    def _in_range(self, q: Question, raw: Any, mark: Mark, where: str) -> bool:
-        if not is_finite_number(raw):
-            self.checker.problem(mark, f"{where}: must be a number, got {_kind(raw)}")
-            return False
-        if not q.min <= raw <= q.max:
-            self.checker.problem(mark, f"{where}: {raw} is outside the range of {q.id!r} ({q.min:g} to {q.max:g})")
-            return False
-        return True
-
-    def _single(self, q: Question, raw: Any, mark: Mark, where: str) -> Any:
-        c = self.checker
-        if raw == NOT_SURE:
-            if not q.not_sure:
-                c.problem(mark, f"{where}: {q.id!r} does not allow 'not sure'")
-                return None
-            return NOT_SURE
-        if q.type in ("choice", "multi"):
-            if not isinstance(raw, str) or q.option(raw) is None:
-                options = ", ".join(o.id for o in q.options)
-                c.problem(mark, f"{where}: {raw!r} is not an option of {q.id!r} (options: {options})")
-                return None
-            return raw
-        if q.type == "yesno":
-            value = yes_no(raw)
-            if value is None:
-                c.problem(mark, f"{where}: a yes/no question takes yes or no, got {_kind(raw)}")
-            return value
-        if not self._in_range(q, raw, mark, where):
-            return None
-        if q.integer:
-            if raw != int(raw):
-                c.problem(mark, f"{where}: {q.id!r} takes whole numbers, got {raw}")
-                return None
-            return int(raw)
-        return round(float(raw), NUMBER_DECIMALS)
-
-
-def yes_no(raw: Any) -> bool | None:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().lower() in ("yes", "y", "true", "no", "n", "false"):
-        return raw.strip().lower() in ("yes", "y", "true")
-    return None
-
-
 # --- the files --------------------------------------------------------------------------------
-
-
-class _Unreadable:
-    """Stands for a file that could not be parsed at all (its problems are already reported)."""
-
-
-UNREADABLE = _Unreadable()
 
 
 def _load(path: Path, problems: list[Problem]) -> Any:
@@ -434,7 +48,7 @@ def _load(path: Path, problems: list[Problem]) -> Any:
 
 def _read_questions(path: Path, problems: list[Problem]) -> list[Question] | None:
     """The questions, or None when the file could not be parsed at all."""
-    c = _Checker(str(path), problems)
+    c = Checker(str(path), problems)
     questions: dict[str, Question] = {}
     data = _load(path, problems)
     if data is UNREADABLE:
@@ -456,7 +70,7 @@ def _read_questions(path: Path, problems: list[Problem]) -> list[Question] | Non
             continue
         qtype = entry["type"]
         if qtype not in QUESTION_TYPES:
-            c.problem(entry.where_value("type"), f"{what}: type must be one of {', '.join(QUESTION_TYPES)}, got {_kind(qtype)}")
+            c.problem(entry.where_value("type"), f"{what}: type must be one of {', '.join(QUESTION_TYPES)}, got {kind_of(qtype)}")
             continue
         options = _read_options(c, entry, what, qtype)
         number = _read_number_fields(c, entry, what, qtype)
@@ -473,7 +87,7 @@ def _read_questions(path: Path, problems: list[Problem]) -> list[Question] | Non
             **number,
         )
         if "show_if" in entry:
-            reader = _ConditionReader(c, questions, f"{what} show_if", all_ids - set(questions))
+            reader = ConditionReader(c, questions, f"{what} show_if", all_ids - set(questions))
             condition = reader.read(entry["show_if"], entry.where_value("show_if"))
             for name, flag_mark in reader.flags:
                 c.problem(flag_mark, f"{what} show_if: flags are not available while asking (flag {name!r})")
@@ -485,7 +99,7 @@ def _read_questions(path: Path, problems: list[Problem]) -> list[Question] | Non
     return list(questions.values())
 
 
-def _read_options(c: _Checker, entry: LocatedDict, what: str, qtype: str) -> tuple[Option, ...]:
+def _read_options(c: Checker, entry: LocatedDict, what: str, qtype: str) -> tuple[Option, ...]:
     raw = entry.get("options")
     if qtype not in ("choice", "multi"):
         if raw is not None:
@@ -513,7 +127,7 @@ def _read_options(c: _Checker, entry: LocatedDict, what: str, qtype: str) -> tup
     return tuple(options.values())
 
 
-def _read_number_fields(c: _Checker, entry: LocatedDict, what: str, qtype: str) -> dict:
+def _read_number_fields(c: Checker, entry: LocatedDict, what: str, qtype: str) -> dict:
     keys = ("unit", "min", "max", "integer")
     if qtype != "number":
         for key in keys:
@@ -526,7 +140,7 @@ def _read_number_fields(c: _Checker, entry: LocatedDict, what: str, qtype: str) 
     low, high = entry.get("min", 0), entry.get("max", 0)
     for key, value in (("min", low), ("max", high)):
         if not is_finite_number(value):
-            c.problem(entry.where_value(key), f"{what}: {key!r} must be a number, got {_kind(value)}")
+            c.problem(entry.where_value(key), f"{what}: {key!r} must be a number, got {kind_of(value)}")
             low, high = -NUMBER_LIMIT, NUMBER_LIMIT  # unknown range: do not report rule values against it
     if is_finite_number(low) and is_finite_number(high) and max(abs(low), abs(high)) > NUMBER_LIMIT:
         c.problem(entry.where_value("max"), f"{what}: numbers must stay between -{NUMBER_LIMIT:.0f} and {NUMBER_LIMIT:.0f}")
@@ -542,7 +156,7 @@ def _read_number_fields(c: _Checker, entry: LocatedDict, what: str, qtype: str) 
 
 
 def _read_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
-    c = _Checker(str(path), problems)
+    c = Checker(str(path), problems)
     sources: dict[str, Source] = {}
     for entry, sid, what in _entries(c, _load(path, problems), "sources", "source", ("id", "title"), ("file", "url")):
         if ("file" in entry) == ("url" in entry):
@@ -554,7 +168,7 @@ def _read_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
     return sources
 
 
-def _entries(c: _Checker, data: Any, key: str, kind: str, required: tuple, optional: tuple):
+def _entries(c: Checker, data: Any, key: str, kind: str, required: tuple, optional: tuple):
     """(entry, id, label) for each well-formed entry with a valid, unique id."""
     seen: set[str] = set()
     for entry, _ in c.items(data, key):
@@ -573,7 +187,7 @@ def _entries(c: _Checker, data: Any, key: str, kind: str, required: tuple, optio
 
 
 def _read_advice(path: Path, sources: dict, problems: list[Problem]) -> dict[str, AdviceItem]:
-    c = _Checker(str(path), problems)
+    c = Checker(str(path), problems)
     advice: dict[str, AdviceItem] = {}
     for entry, aid, what in _entries(c, _load(path, problems), "advice", "advice", ("id", "title", "text", "sources"), ()):
         cited = _cited(c, entry, what, sources)
@@ -581,7 +195,7 @@ def _read_advice(path: Path, sources: dict, problems: list[Problem]) -> dict[str
     return advice
 
 
-def _cited(c: _Checker, entry: LocatedDict, what: str, sources: dict) -> tuple[str, ...]:
+def _cited(c: Checker, entry: LocatedDict, what: str, sources: dict) -> tuple[str, ...]:
     cited = c.id_list(entry, "sources", what)
     if not cited and "sources" in entry:
         c.problem(entry.where_value("sources"), f"{what}: cite at least one source")
@@ -594,7 +208,7 @@ def _cited(c: _Checker, entry: LocatedDict, what: str, sources: dict) -> tuple[s
 
 
 def _read_rules(path: Path, content: dict, problems: list[Problem]) -> list[Rule]:
-    c = _Checker(str(path), problems)
+    c = Checker(str(path), problems)
     rules = []
     for entry, mark in c.items(_load(path, problems), "rules"):
         rid = entry.get("id")
@@ -604,7 +218,7 @@ def _read_rules(path: Path, content: dict, problems: list[Problem]) -> list[Rule
         if not isinstance(rid, str) or not ITEM_ID.match(rid):
             c.problem(entry.where_value("id"), f"{what}: id must be lower-case letters, digits, - and _")
             continue
-        reader = _ConditionReader(c, content["questions"], what)
+        reader = ConditionReader(c, content["questions"], what)
         when = reader.read(entry["when"], entry.where_value("when"))
         then = c.mapping(entry["then"], entry.where_value("then"), f"{what}: then")
         cited = _cited(c, entry, what, content["sources"])
@@ -613,11 +227,11 @@ def _read_rules(path: Path, content: dict, problems: list[Problem]) -> list[Rule
         c.fields(then, f"{what} then", (), ("urgency", "classification", "reason", "advice", "flags"))
         urgency = then.get("urgency")
         if urgency is not None and urgency not in URGENCY_LEVELS:
-            c.problem(then.where_value("urgency"), f"{what}: urgency must be one of {', '.join(URGENCY_LEVELS)}, got {_kind(urgency)}")
+            c.problem(then.where_value("urgency"), f"{what}: urgency must be one of {', '.join(URGENCY_LEVELS)}, got {kind_of(urgency)}")
             urgency = None
         classification = then.get("classification")
         if classification is not None and classification not in CLASSIFICATIONS:
-            c.problem(then.where_value("classification"), f"{what}: classification must be one of {', '.join(CLASSIFICATIONS)}, got {_kind(classification)}")
+            c.problem(then.where_value("classification"), f"{what}: classification must be one of {', '.join(CLASSIFICATIONS)}, got {kind_of(classification)}")
             classification = None
         reason = c.text(then, "reason", what)
         if (urgency or classification) and not reason and "reason" not in then:
@@ -681,7 +295,7 @@ class _Cycle(Exception):
 
 
 def _read_outcomes(path: Path, problems: list[Problem]) -> Outcomes | None:
-    c = _Checker(str(path), problems)
+    c = Checker(str(path), problems)
     data = _load(path, problems)
     top = c.mapping(data, Mark((1, 1)), "the file") if data is not UNREADABLE else None
     if top is None:
@@ -773,7 +387,3 @@ def _check_fact_size(questions: list[Question], rules: list[Rule], root: Path, p
     fields += len({f for r in rules for f in r.flags}) + 3
     if fields > 240:
         problems.append(Problem(str(root / "questionnaire.yaml"), 1, 1, f"the questionnaire needs {fields} fields per answer set; the engine allows at most 240"))
-
-
-def questions_used_by_rules(content: Content) -> set[str]:
-    return set().union(*(questions_read(r.when) for r in content.rules)) if content.rules else set()

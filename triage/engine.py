@@ -18,7 +18,7 @@ import json
 from typing import Protocol
 
 from .conditions import compile_condition, to_durable
-from .content import Content
+from .model import Content
 from .errors import ContentError, Problem, TriageError
 
 ENGINES = ("durable", "python")

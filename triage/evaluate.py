@@ -14,7 +14,7 @@ from typing import Any
 
 from .answers import Answers, check_answers, drop_hidden, to_fact
 from .conditions import NOT_SURE, flag_key
-from .content import Content, Question, Rule, urgency_rank
+from .model import Content, Question, Rule, urgency_rank
 from .engine import Engine, make_engine
 
 SCHEMA_VERSION = 1

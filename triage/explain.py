@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .answers import Answers
 from .conditions import NOT_SURE, Compare, Flag, describe, first_failure, flag_key
-from .content import Content, Rule, urgency_rank
+from .model import Content, Rule, urgency_rank
 from .evaluate import Triage, answer_text
 
 

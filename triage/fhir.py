@@ -37,7 +37,7 @@ from typing import Any
 from . import __version__
 from .answers import check_answers, record_id
 from .conditions import NOT_SURE, All, AnyOf, Compare, Condition
-from .content import Content, Question
+from .model import Content, Question
 from .errors import AnswerError, Problem
 from .yamlsafe import is_finite_number
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .answers import to_fact
 from .conditions import NOT_SURE, Compare, Condition, flag_key, flags_read, holds, leaves, questions_read
-from .content import Content, Question, Rule, urgency_rank
+from .model import Content, Question, Rule, urgency_rank
 from .errors import Problem
 from .evaluate import headline
 from .readability import grade, measurable

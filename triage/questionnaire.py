@@ -12,7 +12,7 @@ from typing import Protocol
 
 from .answers import Answers, coerce_answer, visible
 from .conditions import NOT_SURE
-from .content import Content, Question
+from .model import Content, Question
 from .evaluate import answer_text
 
 BACK = "back"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .answers import RECORD_ID
-from .content import Content
+from .model import Content
 from .errors import InputError
 from .yamlsafe import decode_text, load_json, load_yaml, read_text
 

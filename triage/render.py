@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from .content import FORMATS, Content
+from .model import FORMATS, Content
 from .errors import ContentError, Problem
 from .evaluate import Result
 

@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from typing import TextIO
 
-from .content import CLASSIFICATIONS, URGENCY_LEVELS, urgency_rank
+from .model import CLASSIFICATIONS, URGENCY_LEVELS, urgency_rank
 from .render import plain
 
 FORMATS = ("jsonl", "csv", "report", "html")

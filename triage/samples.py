@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from .conditions import NOT_SURE
-from .content import Content
+from .model import Content
 
 
 def random_answers(content: Content, rng: random.Random, skip: float = 0.4) -> dict:

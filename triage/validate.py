@@ -8,7 +8,8 @@ from pathlib import Path
 import jinja2
 from jinja2 import meta
 
-from .content import FORMATS, Content, default_rules_dir, load_content
+from .content import load_content
+from .model import FORMATS, Content, default_rules_dir
 from .engine import DurableEngine, durable_available
 from .errors import ContentError, Problem
 from .evaluate import Result, longest_headline

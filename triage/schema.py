@@ -1,0 +1,272 @@
+"""Reading located YAML data against the content format: fields, types, ids, conditions.
+
+A small checker in the style of a schema validator that keeps going after a problem, so an
+author sees every problem in a file at once, each with its line and column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .conditions import COMPARISON_OPS, NOT_SURE, NUMBER_OPS, All, AnyOf, Compare, Condition, Flag, Not
+from .errors import Problem
+from .model import ANSWER_ID, ITEM_ID, NUMBER_DECIMALS, Question
+from .yamlsafe import LocatedDict, LocatedList, Mark, is_finite_number
+
+class _Unreadable:
+    """Stands for a file that could not be parsed at all (its problems are already reported)."""
+
+
+UNREADABLE = _Unreadable()
+
+
+class Checker:
+    """Collects problems while reading located YAML data."""
+
+    def __init__(self, path: str, problems: list[Problem]):
+        self.path = path
+        self.problems = problems
+
+    def problem(self, mark: Mark, message: str) -> None:
+        self.problems.append(Problem(self.path, mark.line, mark.column, message))
+
+    def mapping(self, value: Any, mark: Mark, what: str) -> LocatedDict | None:
+        if isinstance(value, LocatedDict):
+            return value
+        self.problem(mark, f"{what} must be a mapping (key: value lines), got {kind_of(value)}")
+        return None
+
+    def fields(self, data: LocatedDict, what: str, required: tuple, optional: tuple) -> bool:
+        ok = True
+        for key in data:
+            if key not in required and key not in optional:
+                allowed = ", ".join(required + optional)
+                self.problem(data.where(key), f"{what}: unknown field {key!r} (allowed: {allowed})")
+        for key in required:
+            if key not in data:
+                self.problem(data.where(), f"{what}: missing required field {key!r}")
+                ok = False
+        return ok
+
+    def text(self, data: LocatedDict, key: str, what: str, default: str = "") -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str) or (key in data and not value.strip()):
+            self.problem(data.where_value(key), f"{what}: {key!r} must be non-empty text, got {kind_of(value)}")
+            return default
+        return value.strip()
+
+    def flag(self, data: LocatedDict, key: str, what: str) -> bool:
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            self.problem(data.where_value(key), f"{what}: {key!r} must be true or false, got {kind_of(value)}")
+            return False
+        return value
+
+    def id_list(self, data: LocatedDict, key: str, what: str, pattern=ITEM_ID) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            self.problem(data.where_value(key), f"{what}: {key!r} must be a list, got {kind_of(value)}")
+            return ()
+        items = []
+        for i, item in enumerate(value):
+            mark = value.where(i) if isinstance(value, LocatedList) else data.where_value(key)
+            if not isinstance(item, str) or not pattern.match(item):
+                self.problem(mark, f"{what}: {key!r} item {item!r} is not a valid id")
+            else:
+                items.append(item)
+        return tuple(items)
+
+    def items(self, data: Any, key: str) -> list[tuple[LocatedDict, Mark]]:
+        """The list of mappings under a file's top-level key."""
+        if data is UNREADABLE:
+            return []
+        top = self.mapping(data, Mark((1, 1)), "the file")
+        if top is None:
+            return []
+        self.fields(top, "the file", (key,), ("$schema",))
+        value = top.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, LocatedList):
+            self.problem(top.where_value(key), f"{key!r} must be a list, got {kind_of(value)}")
+            return []
+        found = []
+        for i, item in enumerate(value):
+            entry = self.mapping(item, value.where(i), f"{key} item {i + 1}")
+            if entry is not None:
+                found.append((entry, value.where(i)))
+        return found
+
+
+def kind_of(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true/false)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value[:40]!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+# --- conditions ------------------------------------------------------------------------------
+
+
+class ConditionReader:
+    """Turns located YAML into a typed Condition, checking every value against the questionnaire."""
+
+    def __init__(self, checker: Checker, questions: dict[str, Question], what: str, later: set[str] = frozenset()):
+        self.checker = checker
+        self.questions = questions
+        self.what = what
+        self.later = later
+        self.flags: list[tuple[str, Mark]] = []
+
+    def read(self, data: Any, mark: Mark) -> Condition | None:
+        c = self.checker
+        node = c.mapping(data, mark, f"{self.what}: a condition")
+        if node is None:
+            return None
+        for key in ("all", "any"):
+            if key in node:
+                if len(node) != 1:
+                    c.problem(node.where(), f"{self.what}: '{key}' must stand alone in its condition")
+                parts = node[key]
+                if not isinstance(parts, LocatedList) or not parts:
+                    c.problem(node.where_value(key), f"{self.what}: '{key}' needs a non-empty list of conditions")
+                    return None
+                read = [self.read(p, parts.where(i)) for i, p in enumerate(parts)]
+                if any(r is None for r in read):
+                    return None
+                return (All if key == "all" else AnyOf)(tuple(read))
+        if "not" in node:
+            if len(node) != 1:
+                c.problem(node.where(), f"{self.what}: 'not' must stand alone in its condition")
+            inner = self.read(node["not"], node.where_value("not"))
+            return Not(inner) if inner is not None else None
+        if "flag" in node:
+            if len(node) != 1:
+                c.problem(node.where(), f"{self.what}: 'flag' must stand alone in its condition")
+            name = node["flag"]
+            if not isinstance(name, str) or not ANSWER_ID.match(name):
+                c.problem(node.where_value("flag"), f"{self.what}: flag name {name!r} is not a valid id")
+                return None
+            self.flags.append((name, node.where_value("flag")))
+            return Flag(name, node.where_value("flag").line)
+        if "question" not in node:
+            c.problem(
+                node.where(),
+                f"{self.what}: a condition needs 'all', 'any', 'not', 'flag' or 'question' (found {', '.join(map(str, node)) or 'nothing'})",
+            )
+            return None
+        return self._comparison(node)
+
+    def _comparison(self, node: LocatedDict) -> Compare | None:
+        c = self.checker
+        qid = node["question"]
+        question = self.questions.get(qid) if isinstance(qid, str) else None
+        if question is None and isinstance(qid, str) and qid in self.later:
+            c.problem(node.where_value("question"), f"{self.what}: may only read questions asked before this one ({qid!r} is not)")
+            return None
+        if question is None:
+            c.problem(node.where_value("question"), f"{self.what}: unknown question {qid!r}")
+            return None
+        ops = [k for k in node if k != "question"]
+        unknown = [k for k in ops if k not in COMPARISON_OPS]
+        if unknown:
+            c.problem(
+                node.where(unknown[0]),
+                f"{self.what}: unknown comparison {unknown[0]!r} (use one of: {', '.join(COMPARISON_OPS)})",
+            )
+            return None
+        if len(ops) != 1:
+            c.problem(node.where(), f"{self.what}: a comparison on {qid!r} needs exactly one operator, found {len(ops)}")
+            return None
+        op = ops[0]
+        mark = node.where_value(op)
+        value = self._value(question, op, node[op], mark)
+        if value is None:
+            return None
+        return Compare(qid, op, value, node.where().line)
+
+    def _value(self, q: Question, op: str, raw: Any, mark: Mark) -> Any:
+        c = self.checker
+        where = f"{self.what}: {q.id} {op}"
+        if op == "answered":
+            if not isinstance(raw, bool):
+                c.problem(mark, f"{where}: must be true or false, got {kind_of(raw)}")
+                return None
+            return raw
+        if op in NUMBER_OPS:
+            if q.type != "number":
+                c.problem(mark, f"{where}: {op} only works on number questions; {q.id!r} is {q.type}")
+                return None
+            if not self._in_range(q, raw, mark, where):
+                return None
+            return round(float(raw), NUMBER_DECIMALS) if not q.integer else raw
+        if op in ("any_of", "all_of") and q.type != "multi":
+            hint = " (use one_of)" if q.type == "choice" else ""
+            c.problem(mark, f"{where}: {op} only works on several-choice questions; {q.id!r} is {q.type}{hint}")
+            return None
+        if op in ("equals", "not_equals", "one_of") and q.type == "multi":
+            c.problem(mark, f"{where}: {q.id!r} allows several choices; use any_of or all_of")
+            return None
+        if op == "one_of" and q.type != "choice":
+            c.problem(mark, f"{where}: one_of only works on one-choice questions; {q.id!r} is {q.type}")
+            return None
+        if op in ("one_of", "any_of", "all_of"):
+            if not isinstance(raw, list) or not raw:
+                c.problem(mark, f"{where}: needs a non-empty list of options")
+                return None
+            values = [self._single(q, v, raw.where(i) if isinstance(raw, LocatedList) else mark, where) for i, v in enumerate(raw)]
+            return None if any(v is None for v in values) else tuple(values)
+        return self._single(q, raw, mark, where)
+
+    def _in_range(self, q: Question, raw: Any, mark: Mark, where: str) -> bool:
+        if not is_finite_number(raw):
+            self.checker.problem(mark, f"{where}: must be a number, got {kind_of(raw)}")
+            return False
+        if not q.min <= raw <= q.max:
+            self.checker.problem(mark, f"{where}: {raw} is outside the range of {q.id!r} ({q.min:g} to {q.max:g})")
+            return False
+        return True
+
+    def _single(self, q: Question, raw: Any, mark: Mark, where: str) -> Any:
+        c = self.checker
+        if raw == NOT_SURE:
+            if not q.not_sure:
+                c.problem(mark, f"{where}: {q.id!r} does not allow 'not sure'")
+                return None
+            return NOT_SURE
+        if q.type in ("choice", "multi"):
+            if not isinstance(raw, str) or q.option(raw) is None:
+                options = ", ".join(o.id for o in q.options)
+                c.problem(mark, f"{where}: {raw!r} is not an option of {q.id!r} (options: {options})")
+                return None
+            return raw
+        if q.type == "yesno":
+            value = yes_no(raw)
+            if value is None:
+                c.problem(mark, f"{where}: a yes/no question takes yes or no, got {kind_of(raw)}")
+            return value
+        if not self._in_range(q, raw, mark, where):
+            return None
+        if q.integer:
+            if raw != int(raw):
+                c.problem(mark, f"{where}: {q.id!r} takes whole numbers, got {raw}")
+                return None
+            return int(raw)
+        return round(float(raw), NUMBER_DECIMALS)
+
+
+def yes_no(raw: Any) -> bool | None:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("yes", "y", "true", "no", "n", "false"):
+        return raw.strip().lower() in ("yes", "y", "true")
+    return None

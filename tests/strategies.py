@@ -8,7 +8,20 @@ from triage.conditions import NOT_SURE
 from triage.model import Content, Question
 
 
-def answer_for(question: Question) -> st.SearchStrategy:
+def thresholds(content: Content, question: Question) -> list[float]:
+    """Numbers the rules compare this question with, and just either side of them."""
+    from triage.conditions import Compare, leaves
+
+    points = set()
+    for rule in content.rules:
+        for leaf in leaves(rule.when):
+            if isinstance(leaf, Compare) and leaf.question == question.id and isinstance(leaf.value, (int, float)) \
+                    and not isinstance(leaf.value, bool):
+                points |= {leaf.value - 1, leaf.value, leaf.value + 1}
+    return sorted(p for p in points if question.min <= p <= question.max)
+
+
+def answer_for(question: Question, near: list[float] | None = None) -> st.SearchStrategy:
     if question.type == "choice":
         values = st.sampled_from([o.id for o in question.options])
     elif question.type == "yesno":
@@ -21,6 +34,8 @@ def answer_for(question: Question) -> st.SearchStrategy:
                 st.integers(int(question.min), int(question.max)).map(float),
                 st.floats(question.min, question.max, allow_nan=False, allow_infinity=False),
             )
+        if near:  # the rules' thresholds are where mistakes hide
+            values = st.one_of(st.sampled_from(near), values)
     else:
         exclusive = [o.id for o in question.options if o.exclusive]
         others = [o.id for o in question.options if not o.exclusive]
@@ -39,7 +54,8 @@ def answer_sets(content: Content, partial: bool = True) -> st.SearchStrategy:
     """Any answer set: each question answered or (when partial) left out."""
     fields = {}
     for q in content.questions:
-        fields[q.id] = st.one_of(st.none(), answer_for(q)) if partial else answer_for(q)
+        answer = answer_for(q, thresholds(content, q) if q.type == "number" else None)
+        fields[q.id] = st.one_of(st.none(), answer) if partial else answer
     return st.fixed_dictionaries(fields).map(lambda d: {k: v for k, v in d.items() if v is not None})
 
 

@@ -110,3 +110,21 @@ def test_save_as_fhir_and_resume_from_it(runner, tmp_path):
     assert json.loads(resumed.stdout)["urgency"] == "urgent"
     checked = runner.invoke(cli, ["check", str(saved), "--rules", str(MINI), "--format", "json"])
     assert checked.exit_code == 0 and json.loads(checked.stdout)["raw_answers"] == {"feeling": "locked", "minutes": 45.0}
+
+
+def test_resume_asks_only_the_questions_still_unanswered(runner, tmp_path):
+    saved = tmp_path / "answers.yaml"
+    saved.write_text("feeling: locked\nalarms: [none]\n")
+    result = ask(runner, "--answers", saved, "--format", "json", input="30\nno\n")
+    assert result.exit_code == 0, result.stderr
+    assert "Do you have any of these?\n" not in result.stderr.split("Your answers:")[0]
+    assert json.loads(result.stdout)["urgency"] == "urgent"
+
+
+def test_typed_labels_spellings_and_odd_numbers(runner):
+    result = ask(runner, "--format", "json", input="\u00b2\nI don\u2019t know\n-0\ntrouble breathing\n")
+    assert result.exit_code == 0, result.stderr
+    assert "please type its number" in result.stderr  # a superscript two is not a choice number
+    data = json.loads(result.stdout)
+    assert data["raw_answers"] == {"feeling": "not_sure", "minutes": 0.0, "alarms": ["breathing"]}
+    assert data["urgency"] == "emergency"

@@ -266,3 +266,30 @@ def test_out_dir_and_plain_runs_give_the_same_records(runner, tmp_path):
     plain = lines(batch(runner, BATCH / "answers.csv", "-j", "1"))
     with_files = lines(batch(runner, BATCH / "answers.csv", "-j", "1", "--out-dir", tmp_path / "out"))
     assert plain == with_files
+
+
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n"])
+def test_a_line_at_the_length_limit_never_swallows_the_next_record(runner, tmp_path, ending):
+    from triage.records import MAX_LINE
+
+    head = b'{"id": "big", "feeling": "flicker", "pad": "'
+    big = head + b"x" * (MAX_LINE - len(head) - 2 - (len(ending) - 1)) + b'"}'
+    source = tmp_path / "edge.jsonl"
+    source.write_bytes(b'{"id": "first"}' + ending + big + ending + b'{"id": "next", "alarms": ["breathing"]}' + ending)
+    out = lines(batch(runner, source, "-j", "1"))
+    assert [o["id"] for o in out] == ["first", "big", "next"]  # the long line is read whole (it is an error: "pad")
+    assert [o["source"].rsplit(":", 1)[1] for o in out] == ["1", "2", "3"]
+    assert out[2]["urgency"] == "emergency"
+    longer = tmp_path / "longer.jsonl"
+    longer.write_bytes(big[:-2] + b"xx" * 10 + b'"}' + ending + b'{"id": "after"}' + ending)
+    out = lines(batch(runner, longer, "-j", "1"))
+    assert [o.get("id") for o in out] == [None, "after"] and "longer than" in out[0]["error"]
+
+
+def test_report_shows_ids_and_errors_as_plain_text(runner, tmp_path):
+    source = tmp_path / "inj.jsonl"
+    source.write_text(json.dumps({"id": "![x](https://e.example/t.png) [Call](https://e.example) **stay home**",
+                                  "feeling": "flicker"}) + "\n")
+    report = batch(runner, source, "-j", "1", "--format", "report").stdout
+    assert "](" not in report and "**stay" not in report
+    assert "\\[Call\\]" in report

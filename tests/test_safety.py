@@ -79,15 +79,21 @@ def test_a_more_alarming_answer_never_lowers_the_urgency(engines, shipped, data)
     )
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_every_alarm_option_alone_is_at_least_soon(engines, shipped, engine):
-    """Each alarm sign, with every other alarm question answered "none", leads to a doctor."""
+def calm_alarms(content) -> dict:
+    """Every alarm question answered with its "none of these" (or "no")."""
     calm = {}
-    for question in shipped.questions:
+    for question in content.questions:
         if question.alarm and question.type == "multi":
             calm[question.id] = [next(o.id for o in question.options if o.exclusive)]
         elif question.alarm and question.type == "yesno":
             calm[question.id] = False
+    return calm
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_alarm_option_alone_is_at_least_soon(engines, shipped, engine):
+    """Each alarm sign, with every other alarm question answered "none", leads to a doctor."""
+    calm = calm_alarms(shipped)
     assert urgency_rank(engines[engine].evaluate(calm).urgency) < urgency_rank("soon"), "the calm baseline must be calm"
     for question in shipped.questions:
         if not question.alarm:
@@ -97,3 +103,20 @@ def test_every_alarm_option_alone_is_at_least_soon(engines, shipped, engine):
             answer = [option] if question.type == "multi" else option
             result = engines[engine].evaluate({**calm, question.id: answer})
             assert urgency_rank(result.urgency) >= urgency_rank("soon"), (question.id, option, result.urgency)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_leaving_a_question_blank_is_never_less_urgent_than_not_sure(engines, shipped, data):
+    """For questions that offer "not sure", no answer at all must be treated at least as carefully."""
+    answers = data.draw(answer_sets(shipped))
+    if data.draw(st.booleans(), label="calm"):  # alarms would hide the difference: often leave them out
+        answers.update(calm_alarms(shipped))
+    engine = engines[data.draw(st.sampled_from(sorted(engines)), label="engine")]
+    for question in (q for q in shipped.questions if q.not_sure):
+        unsure = engine.evaluate({**answers, question.id: NOT_SURE})
+        blank = engine.evaluate({k: v for k, v in answers.items() if k != question.id})
+        assert urgency_rank(blank.urgency) >= urgency_rank(unsure.urgency), (
+            f"{question.id}: blank gives {blank.urgency}, not sure gives {unsure.urgency}"
+            f" (only with not sure: {sorted(set(unsure.fired_rules) - set(blank.fired_rules))})"
+        )

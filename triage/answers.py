@@ -85,7 +85,7 @@ def coerce_answer(question: Question, raw: Any) -> Any:
         if raw != int(raw):
             raise ValueError(f"expected a whole number, got {raw:g}")
         return int(raw)
-    return round(float(raw), NUMBER_DECIMALS)
+    return round(float(raw), NUMBER_DECIMALS) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def check_answers(content: Content, raw: Mapping, path: str = "<answers>") -> Answers:

@@ -50,13 +50,13 @@ def prompt_for(question: Question, number: int) -> str:
 
 def parse_reply(question: Question, reply: str) -> object:
     """The typed reply as a coerced answer; ValueError with a short hint when it does not fit."""
-    text = reply.strip()
-    if text.lower() in ("not sure", "not_sure", "notsure", "unsure", "dont know", "don't know"):
+    text = reply.strip().replace("\u2019", "'")
+    if " ".join(text.lower().split()) in ("not sure", "not_sure", "notsure", "unsure", "dont know", "don't know", "i don't know"):
         return coerce_answer(question, NOT_SURE)
     if question.type in ("choice", "multi"):
         parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
-        if question.type == "multi" and len(parts) == 1 and " " in parts[0]:
-            parts = parts[0].split()
+        if question.type == "multi" and len(parts) == 1 and all(p.isascii() and p.isdigit() for p in parts[0].split()):
+            parts = parts[0].split()  # "1 3" means 1 and 3; "None of these" stays one label
         if not parts:
             raise ValueError("please type a number")
         picked = [_option_id(question, p) for p in parts]
@@ -71,7 +71,7 @@ def parse_reply(question: Question, reply: str) -> object:
 
 
 def _option_id(question: Question, typed: str) -> str:
-    if typed.isdigit():
+    if typed.isascii() and typed.isdigit():
         index = int(typed)
         if 1 <= index <= len(question.options):
             return question.options[index - 1].id
@@ -111,10 +111,7 @@ def run_questionnaire(
     """
     answers = dict(answers or {})
     questions = content.questions
-    position = next(
-        (i for i, q in enumerate(questions) if q.id not in answers and visible(q, answers, content)),
-        len(questions),
-    )
+    position = _next_unanswered(content, answers, 0)
     asked: list[int] = [i for i in range(position) if visible(questions[i], answers, content)]
     while position < len(questions):
         question = questions[position]
@@ -144,8 +141,17 @@ def run_questionnaire(
         if on_change is not None:
             on_change(answers)
         asked.append(position)
-        position += 1
+        position = _next_unanswered(content, answers, position + 1)
     return {q.id: answers[q.id] for q in questions if q.id in answers and visible(q, answers, content)}
+
+
+def _next_unanswered(content: Content, answers: Answers, start: int) -> int:
+    """The next question to ask: visible and not answered yet (`back` revisits answered ones)."""
+    for index in range(start, len(content.questions)):
+        question = content.questions[index]
+        if question.id not in answers and visible(question, answers, content):
+            return index
+    return len(content.questions)
 
 
 def summary(content: Content, answers: Answers) -> str:

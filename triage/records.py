@@ -105,9 +105,10 @@ def _error_text_with_place(exc: InputError) -> str:
 
 def _lines(stream: io.BufferedIOBase, path: str) -> Iterator[tuple[int, str | None, str | None]]:
     """(line number, text, error) for each non-empty line, without loading the whole file."""
-    for number, data in enumerate(iter(lambda: stream.readline(MAX_LINE + 1), b""), 1):
-        if len(data) > MAX_LINE:
-            stream.readline()  # skip the rest of the overlong line
+    for number, data in enumerate(iter(lambda: stream.readline(MAX_LINE + 2), b""), 1):
+        if len(data.rstrip(b"\r\n")) > MAX_LINE:
+            if not data.endswith(b"\n"):
+                stream.readline()  # skip the rest of this overlong line (and only this line)
             yield number, None, f"the line is longer than {MAX_LINE // 1024} KiB"
             continue
         try:

@@ -26,6 +26,14 @@ def plain(value: Any) -> str:
     return _CONTROL.sub("", str(value))
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()!#|<>~&{}+])")
+
+
+def markdown_text(value: Any) -> str:
+    """Text that Markdown shows as it is: no links, images, emphasis, headings or HTML."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(plain(value).split()))
+
+
 def to_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
@@ -40,6 +48,7 @@ def make_environment(template_dir: Path) -> ImmutableSandboxedEnvironment:
         lstrip_blocks=True,
     )
     env.filters["plain"] = plain
+    env.filters["md"] = markdown_text
     env.filters["to_json"] = to_json
     return env
 

@@ -13,7 +13,7 @@ from collections import Counter
 from typing import TextIO
 
 from .model import CLASSIFICATIONS, URGENCY_LEVELS, urgency_rank
-from .render import plain
+from .render import markdown_text, plain
 
 FORMATS = ("jsonl", "csv", "report", "html")
 
@@ -117,7 +117,7 @@ def _label(outcome: dict) -> str:
 
 
 def _md(text: str) -> str:
-    return plain(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+    return markdown_text(text)
 
 
 def make_writer(fmt: str, out: TextIO):

@@ -58,5 +58,3 @@ def answer_sets(content: Content, partial: bool = True) -> st.SearchStrategy:
         fields[q.id] = st.one_of(st.none(), answer) if partial else answer
     return st.fixed_dictionaries(fields).map(lambda d: {k: v for k, v in d.items() if v is not None})
 
-
-from triage.samples import random_answers  # noqa: E402,F401 - re-exported for the tests

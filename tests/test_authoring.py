@@ -105,12 +105,15 @@ def test_lint_reports_each_finding_with_its_line(runner, case, tmp_path):
     assert reported == (case / "expected.txt").read_text().splitlines()
 
 
-def test_lint_is_clean_on_the_mini_content_and_json_format_works(runner):
+def test_lint_is_clean_on_the_mini_content_and_json_format_works(runner, tmp_path):
     assert invoke(runner, "rules", "lint", "--rules", MINI, "--seeds", SEEDS).exit_code == 0
-    case = next(p for p in LINT if p.name == "never-fires")
-    result = invoke(runner, "rules", "lint", "--rules", MINI, "--format", "json")
-    assert json.loads(result.stdout) == []
-    del case
+    content = overlay(TESTS / "content" / "lint" / "unused-advice", tmp_path / "rules")
+    result = invoke(runner, "rules", "lint", "--rules", content, "--format", "json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == [{
+        "path": f"{content}/advice.yaml", "line": 3, "column": 1, "severity": "warning",
+        "message": "no rule selects advice 'warm-bath' [unused-advice]", "check": "unused-advice",
+    }]
 
 
 def test_shipped_content_is_lint_clean(runner):

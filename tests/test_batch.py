@@ -293,3 +293,9 @@ def test_report_shows_ids_and_errors_as_plain_text(runner, tmp_path):
     report = batch(runner, source, "-j", "1", "--format", "report").stdout
     assert "](" not in report and "**stay" not in report
     assert "\\[Call\\]" in report
+
+
+def test_no_progress_line_when_stderr_is_not_a_terminal(runner):
+    result = batch(runner, BATCH / "answers.csv", "-j", "1")
+    assert "records..." not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("read 5 records: 4 triaged, 1 errors")

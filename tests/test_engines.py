@@ -14,7 +14,9 @@ from triage.answers import load_answers
 from triage.engine import DurableEngine, make_engine
 
 from .conftest import EXAMPLES, SHIPPED, needs_durable
-from .strategies import answer_sets, random_answers
+from triage.samples import random_answers
+
+from .strategies import answer_sets
 
 
 def _same(engines, answers):

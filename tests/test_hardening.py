@@ -21,7 +21,9 @@ from triage.cli import cli
 from triage.errors import InputError
 
 from .conftest import MINI, SHIPPED, TESTS
-from .strategies import answer_sets, random_answers
+from triage.samples import random_answers
+
+from .strategies import answer_sets
 
 # --- hostile answer files --------------------------------------------------------------------
 

@@ -7,8 +7,6 @@ it (durable-rules compares loosely; see the design note).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -194,38 +192,3 @@ def dump_answers(answers: Answers, fmt: str = "yaml") -> str:
     header = "# Saved by `triage ask`. Resume with: triage ask --answers THIS_FILE\n"
     body = yaml.safe_dump(plain, sort_keys=False, allow_unicode=True, default_flow_style=None) if plain else "{}\n"
     return header + body
-
-
-def write_private_atomically(path: str, text: str) -> None:
-    """Write a file readable only by the user, replacing any old one in one step."""
-    write_atomically(path, text, mode=0o600)
-
-
-def write_atomically(path: str, text: str, mode: int | None = None) -> None:
-    """Write through a temporary file, flushed and renamed over `path`.
-
-    An interruption leaves either the old complete file or the new complete file.
-    Without `mode`, a new file gets the usual permissions (umask) and a replaced file keeps its own.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    if mode is None:
-        try:
-            mode = os.stat(path).st_mode & 0o777
-        except OSError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=".triage-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

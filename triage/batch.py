@@ -8,7 +8,6 @@ under a distributed scheduler such as Dask (see docs/scaling.md).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 from collections import Counter, deque
@@ -22,6 +21,7 @@ from .content import load_content
 from .model import URGENCY_LEVELS, urgency_rank
 from .errors import InputError, TriageError
 from .evaluate import Triage
+from .files import write_private_atomically
 from .records import Record
 from .render import Renderer
 
@@ -242,8 +242,6 @@ def safe_name(label: str, suffix: str, key: str | None = None) -> str:
 
 
 def write_rendered(out_dir: Path, outcome: dict, suffix: str) -> Path:
-    from .answers import write_private_atomically
-
     # Two records may share an id; their sources differ, so the names do too.
     name = safe_name(outcome["id"] or outcome["source"], suffix, key=f"{outcome['id']}\n{outcome['source']}")
     target = (out_dir / name).resolve()
@@ -251,36 +249,6 @@ def write_rendered(out_dir: Path, outcome: dict, suffix: str) -> Path:
         raise TriageError(f"refusing to write outside {out_dir}: {name}")
     write_private_atomically(str(target), outcome["rendered"])
     return target
-
-
-class AtomicOutput:
-    """A text file written to a temporary name and renamed over the target only when complete."""
-
-    def __init__(self, path: str):
-        self.path = path
-        directory = os.path.dirname(os.path.abspath(path))
-        import tempfile
-
-        fd, self.tmp = tempfile.mkstemp(prefix=".triage-", suffix=".tmp", dir=directory)
-        os.fchmod(fd, 0o600)
-        self.file = os.fdopen(fd, "w", encoding="utf-8", newline="")
-
-    def write(self, text: str) -> None:
-        self.file.write(text)
-
-    def commit(self) -> None:
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
-        os.replace(self.tmp, self.path)
-
-    def abort(self) -> None:
-        if not self.file.closed:
-            self.file.close()
-        try:
-            os.unlink(self.tmp)
-        except OSError:
-            pass
 
 
 def process(

@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .answers import answers_from_data, dump_answers, dump_fhir, load_answers, write_atomically, write_private_atomically
+from .answers import answers_from_data, dump_answers, dump_fhir, load_answers
+from .files import AtomicOutput, write_atomically, write_private_atomically
 from .content import load_content
 from .model import FORMATS, URGENCY_LEVELS, urgency_rank
 from .engine import ENGINES
@@ -151,14 +152,14 @@ def batch(inputs, rules_dir, engine, fmt, output, out_dir, out_format, pattern, 
       triage batch forms.csv --format csv --out-dir results/
       triage batch saved/ --compare-rules old-rules/ --rules new-rules/
     """
-    from .batch import AtomicOutput, process, write_rendered
+    from .batch import process, write_rendered
     from .records import read_all
     from .reports import DiffWriter, make_writer
 
     fmt = fmt or ("report" if sys.stdout.isatty() and not output else "jsonl")
     content = load_content(rules_dir)
     if compare_rules:
-        load_content(compare_rules)
+        load_content(compare_rules)  # a broken old folder is reported before any work starts
     jobs = jobs or os.cpu_count() or 1
     try:
         sink = AtomicOutput(output) if output else None

@@ -125,10 +125,6 @@ class Triage:
         """Answers checked, coerced to their types, and without answers to skipped questions."""
         return drop_hidden(self.content, check_answers(self.content, answers))
 
-    def fired(self, answers: Answers) -> list[Rule]:
-        """The rules that fire for these answers, stage by stage, in id order within a stage."""
-        return self._fire(self.prepare(answers))
-
     def _fire(self, answers: Answers) -> list[Rule]:
         return [rule for rule, did_fire, _ in self.trace(answers) if did_fire]
 
@@ -251,10 +247,10 @@ def headline(content: Content, classification: str, also_fits: list[str], urgenc
     return f"{what} {action}"
 
 
-def longest_headline(content: Content) -> str:
-    """The longest headline the content can produce (validate checks it fits on one line)."""
+def all_headlines(content: Content) -> list[str]:
+    """Every headline the content can produce, for the length and reading-grade checks."""
     labels = content.outcomes.classification_labels
     known = [c for c in labels if c != "unclear"]
-    candidates = [headline(content, c, [], u) for c in labels for u in content.outcomes.urgency_actions]
-    candidates += [headline(content, "unclear", [a, b], u) for a in known for b in known if a != b for u in content.outcomes.urgency_actions]
-    return max(candidates, key=len)
+    levels = content.outcomes.urgency_actions
+    found = [headline(content, c, [], u) for c in labels for u in levels]
+    return found + [headline(content, "unclear", [a, b], u) for a in known for b in known if a != b for u in levels]

@@ -18,7 +18,7 @@ from .answers import to_fact
 from .conditions import NOT_SURE, Compare, Condition, flag_key, flags_read, holds, leaves, questions_read
 from .model import Content, Question, Rule, urgency_rank
 from .errors import Problem
-from .evaluate import headline
+from .evaluate import all_headlines
 from .readability import grade, measurable
 from .yamlsafe import LocatedDict, LocatedList, load_file
 
@@ -228,11 +228,7 @@ def check_reading_grade(content: Content) -> list[Finding]:
     for path, line, what, text in texts:
         if measurable(text) and grade(text) > MAX_GRADE:
             findings.append(Finding(path, line, "reading-grade", f"{what} reads at grade {grade(text):.1f} (at most {MAX_GRADE:g}): use shorter sentences and words"))
-    labels = content.outcomes.classification_labels
-    worst = max(
-        (headline(content, c, [a for a in labels if a != c][:2], u) for c in labels for u in content.outcomes.urgency_actions),
-        key=grade,
-    )
+    worst = max(all_headlines(content), key=grade)
     if grade(worst) > MAX_HEADLINE_GRADE:
         findings.append(Finding(str(content.root / "outcomes.yaml"), 1, "headline-grade", f"a headline reads at grade {grade(worst):.1f} (at most {MAX_HEADLINE_GRADE:g}): {worst!r}"))
     return findings

@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from typing import TextIO
 
+from .batch import change_kind, describe_change
 from .model import CLASSIFICATIONS, URGENCY_LEVELS, urgency_rank
 from .render import markdown_text, plain
 
@@ -132,17 +133,14 @@ class DiffWriter:
     """For --compare-rules: only the records whose result changed, old -> new."""
 
     def __init__(self, out: TextIO, fmt: str):
-        from .batch import change_kind, describe_change
-
         self.out, self.fmt = out, fmt
-        self.kind, self.describe = change_kind, describe_change
         self.counts: Counter = Counter()
         self.changes: list[dict] = []
 
     def add(self, outcome: dict) -> None:
-        if self.kind(outcome) is None:
+        if change_kind(outcome) is None:
             return
-        change = self.describe(outcome)
+        change = describe_change(outcome)
         self.counts[change["change"]] += 1
         if self.fmt == "jsonl":
             self.out.write(json.dumps(change, ensure_ascii=False) + "\n")

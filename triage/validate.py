@@ -12,7 +12,7 @@ from .content import load_content
 from .model import FORMATS, Content, default_rules_dir
 from .engine import DurableEngine, durable_available
 from .errors import ContentError, Problem
-from .evaluate import Result, longest_headline
+from .evaluate import Result, all_headlines
 from .conditions import NOT_SURE
 from .evaluate import Triage
 from .render import Renderer, make_environment
@@ -77,7 +77,7 @@ def validate_content(rules_dir: str | None) -> tuple[list[Problem], str]:
                 DurableEngine(content)
             except ContentError as exc:
                 problems += exc.problems
-        longest = longest_headline(content)
+        longest = max(all_headlines(content), key=len)
         if len(longest) > MAX_HEADLINE:
             problems.append(Problem(str(content.root / "outcomes.yaml"), 1, 1, f"a headline can be {len(longest)} characters long (at most {MAX_HEADLINE}): {longest!r}"))
     if not Path(root).is_dir():

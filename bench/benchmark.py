@@ -23,7 +23,7 @@ import tempfile
 import time
 
 from triage import Triage, load_content
-from triage.engine import durable_available
+from triage.engines.durable import available as durable_available
 from triage.samples import random_answers
 
 SEED = 20261121

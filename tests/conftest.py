@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from triage import Triage, load_content
-from triage.engine import durable_available
+from triage.engines.durable import available as durable_available
 from triage.render import Renderer
 
 TESTS = Path(__file__).parent

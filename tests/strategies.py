@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from triage.conditions import NOT_SURE
+from triage.model import NOT_SURE
 from triage.model import Content, Question
 
 

@@ -73,8 +73,8 @@ def test_explain_shows_fired_and_not_fired_rules_with_the_false_part(runner, tmp
     assert result.exit_code == 0
     out = result.stdout
     assert "FIRED  cramp  [mini/rules/a.yaml:7]  -> classification cramp; flags is_cramp" in out
-    assert "no     long-cramp  [mini/rules/a.yaml:11]: needs minutes >= 30 (line 12); the answer is '12 minutes'" in out
-    assert "no     breathing  [mini/rules/a.yaml:2]: needs alarms includes any of breathing (line 4); the answer is 'None of these'" in out
+    assert "no     long-cramp  [mini/rules/a.yaml:11]: needs minutes is 30 or more (line 12); the answer is '12 minutes'" in out
+    assert "no     breathing  [mini/rules/a.yaml:2]: needs alarms includes breathing (line 4); the answer is 'None of these'" in out
     assert "Urgency: routine: no rule gave an urgency" in out
     assert "Classification: cramp: named by the most rules (rules per kind: cramp 1)." in out
 

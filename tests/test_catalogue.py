@@ -10,7 +10,7 @@ import difflib
 import re
 from pathlib import Path
 
-from triage.catalogue import REGENERATE, render_catalogue, write_catalogue
+from triage.authoring.catalogue import REGENERATE, render_catalogue, write_catalogue
 
 from .conftest import ROOT
 

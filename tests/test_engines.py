@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from triage import Triage
-from triage.answers import load_answers
-from triage.engine import DurableEngine, make_engine
+from triage.answerfile import load_answers
+from triage.engines import make_engine
+from triage.engines.durable import DurableEngine
 
 from .conftest import EXAMPLES, SHIPPED, needs_durable
 from triage.samples import random_answers
@@ -141,10 +142,11 @@ def test_a_condition_durable_cannot_compile_is_a_located_error(runner, tmp_path)
 @given(data=st.data())
 def test_compiled_conditions_mean_what_the_reference_walker_means(shipped, data):
     from triage.answers import to_fact
-    from triage.conditions import compile_condition, flag_key, holds
+    from triage.conditions import compile_condition, holds
+    from triage.operators import flag_key
 
     answers = data.draw(answer_sets(shipped))
-    fact = to_fact(shipped, Triage(shipped, "python").prepare(answers))
+    fact = to_fact(Triage(shipped, "python").prepare(answers))
     for name in data.draw(st.sets(st.sampled_from(sorted({f for r in shipped.rules for f in r.flags})))):
         fact[flag_key(name)] = True
     for rule in shipped.rules:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from triage import Triage, load_content
-from triage.answers import dump_answers, load_answers
+from triage.answerfile import dump_answers, load_answers
 from triage.cli import cli
 from triage.errors import InputError
 
@@ -198,7 +198,7 @@ def test_fuzz_rule_loader(tmp_path_factory, mutation):
 def test_saved_yaml_answers_read_back_to_the_same_result(engines, shipped, tmp_path_factory, data):
     answers = data.draw(answer_sets(shipped))
     path = tmp_path_factory.mktemp("roundtrip") / "answers.yaml"
-    path.write_text(dump_answers(engines["python"].prepare(answers)))
+    path.write_text(dump_answers(shipped, engines["python"].prepare(answers)))
     again = load_answers(shipped, str(path))
     assert engines["python"].evaluate(again).to_dict() == engines["python"].evaluate(answers).to_dict()
 

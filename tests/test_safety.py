@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from triage.conditions import NOT_SURE
+from triage.model import NOT_SURE
 from triage.model import FORMATS, urgency_rank
 
 from .conftest import ENGINES

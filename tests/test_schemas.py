@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from triage.authortests import EXPECT_FIELDS
-from triage.conditions import COMPARISON_OPS
-from triage.model import ANSWER_ID, CLASSIFICATIONS, ITEM_ID, QUESTION_TYPES, URGENCY_LEVELS
+from triage.authoring.cases import EXPECT_FIELDS
+from triage.model import ANSWER_ID, CLASSIFICATIONS, ITEM_ID, URGENCY_LEVELS
+from triage.operators import OPERATORS
+from triage.questiontypes import QUESTION_TYPES
 from triage.yamlsafe import load_file
 
 from .conftest import MINI, ROOT, SHIPPED, TESTS
@@ -125,7 +126,7 @@ def test_schemas_use_the_loaders_words():
     assert questionnaire["$defs"]["question"]["properties"]["id"]["pattern"] == ANSWER_ID.pattern
     assert rules["$defs"]["rule"]["properties"]["id"]["pattern"] == ITEM_ID.pattern
     comparison = rules["$defs"]["comparison"]["properties"]
-    assert sorted(comparison) == sorted(["question", *COMPARISON_OPS])
+    assert sorted(comparison) == sorted(["question", *OPERATORS])
     assert sorted(tests["$defs"]["expect"]["properties"]) == sorted(EXPECT_FIELDS)
     # show_if is the rule condition without flags (flags are not known while asking).
     assert questionnaire["$defs"]["comparison"] == rules["$defs"]["comparison"]

@@ -14,16 +14,15 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .answers import answers_from_data, dump_answers, dump_fhir, load_answers
-from .files import AtomicOutput, write_atomically, write_private_atomically
+from .answerfile import dump_answers, load_answers
 from .content import load_content
-from .model import FORMATS, URGENCY_LEVELS, urgency_rank
-from .engine import ENGINES
+from .engines import ENGINES
 from .errors import Interrupted, TriageError
 from .evaluate import Triage
+from .files import AtomicOutput, write_atomically, write_private_atomically
+from .model import FORMATS, URGENCY_LEVELS, urgency_rank
 from .questionnaire import run_questionnaire, summary
 from .render import Renderer
-from .yamlsafe import MAX_FILE_BYTES, decode_text, load_json, load_yaml
 
 
 class TriageGroup(click.Group):
@@ -106,12 +105,7 @@ def check(answers_file: str, rules_dir: str | None, engine: str | None, fmt: str
       triage check answers.yaml --format json --fail-on urgent
     """
     triage, renderer = build(rules_dir, engine)
-    if answers_file == "-":
-        text = decode_text(sys.stdin.buffer.read(MAX_FILE_BYTES + 1), "<stdin>")
-        parse = load_json if text.lstrip().startswith("{") else load_yaml
-        answers = answers_from_data(triage.content, parse(text, "<stdin>"), "<stdin>")
-    else:
-        answers = load_answers(triage.content, answers_file)
+    answers = load_answers(triage.content, answers_file)
     result = triage.evaluate(answers)
     click.echo(renderer.render(result, fmt), nl=False)
     if fail_on and urgency_rank(result.urgency) >= urgency_rank(fail_on):
@@ -254,7 +248,7 @@ def ask(rules_dir: str | None, engine: str | None, fmt: str, save_path: str | No
     def save(current: dict) -> None:
         if save_path:
             try:
-                text = dump_fhir(content, current) if save_format == "fhir" else dump_answers(current)
+                text = dump_answers(content, current, save_format)
                 write_private_atomically(save_path, text)
             except OSError as exc:
                 raise TriageError(f"cannot save answers to {save_path}: {exc.strerror or exc}") from None
@@ -298,7 +292,7 @@ def validate(rules_dir: str | None, fmt: str) -> None:
       triage rules validate
       triage rules validate --rules ./my-rules --format json
     """
-    from .validate import validate_content
+    from .authoring.validate import validate_content
 
     problems, root = validate_content(rules_dir)
     report(problems, fmt, root, "problem")
@@ -319,7 +313,7 @@ def test_cases(rules_dir: str | None, engine: str | None, verbose: bool) -> None
       triage rules test
       triage rules test --rules ./my-rules -v
     """
-    from .authortests import run_cases
+    from .authoring.cases import run_cases
 
     triage, renderer = build(rules_dir, engine)
     outcomes = run_cases(triage, renderer)
@@ -347,7 +341,7 @@ def explain_command(answers_file: str, rules_dir: str | None, engine: str | None
       triage rules explain examples/night-calf-cramps.json
       triage rules explain my-answers.yaml --rules ./my-rules
     """
-    from .explain import explain
+    from .authoring.explain import explain
 
     triage, _ = build(rules_dir, engine)
     click.echo(explain(triage, load_answers(triage.content, answers_file)), nl=False)
@@ -374,8 +368,8 @@ def lint_command(rules_dir: str | None, engine: str | None, seeds: str | None, f
     """
     from pathlib import Path
 
-    from .authortests import run_cases
-    from .lint import lint
+    from .authoring.cases import run_cases
+    from .authoring.lint import lint
 
     triage, renderer = build(rules_dir, engine)
     fired = {rule for outcome in run_cases(triage, renderer) for rule in outcome.fired}
@@ -396,7 +390,7 @@ def docs_command(rules_dir: str | None, output: str) -> None:
       triage rules docs
       triage rules docs --rules ./my-rules -o -
     """
-    from .catalogue import render_catalogue
+    from .authoring.catalogue import render_catalogue
 
     text = render_catalogue(load_content(rules_dir))
     if output == "-":

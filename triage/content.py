@@ -2,7 +2,7 @@
 
 Everything is checked before anything runs, and every problem is reported at once as
 `path:line:column: message`, so an author can fix a file in one pass. The model it builds
-is in `triage.model`; the field-by-field checks are in `triage.schema`.
+is in `triage.model`; the field-by-field checks are in `triage.fieldcheck`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from .model import (
     FORMATS,
     ITEM_ID,
     NUMBER_LIMIT,
-    QUESTION_TYPES,
-    RESERVED_IDS,
     URGENCY_LEVELS,
     AdviceItem,
     Content,
@@ -29,11 +27,17 @@ from .model import (
     Outcomes,
     Question,
     Rule,
+    NOT_SURE,
     Source,
     default_rules_dir,
 )
-from .schema import UNREADABLE, Checker, ConditionReader, kind_of
+from .engines import durable
+from .fieldcheck import UNREADABLE, Checker, ConditionReader, kind_of
+from .questiontypes import QUESTION_TYPES
 from .yamlsafe import LocatedDict, LocatedList, Mark, is_finite_number, load_file
+
+RESERVED_IDS = {"id", NOT_SURE, durable.SESSION_FIELD}
+"""Not usable as question or option ids: the answer set's own id, "not sure", durable-rules' session field."""
 
 # --- the files --------------------------------------------------------------------------------
 
@@ -382,8 +386,10 @@ def load_content(root: str | os.PathLike | None = None) -> Content:
 
 
 def _check_fact_size(questions: list[Question], rules: list[Rule], root: Path, problems: list[Problem]) -> None:
-    """durable-rules facts hold at most about 255 fields; stay well below."""
-    fields = sum(2 + (len(q.options) if q.type == "multi" else 1) for q in questions)
-    fields += len({f for r in rules for f in r.flags}) + 3
-    if fields > 240:
-        problems.append(Problem(str(root / "questionnaire.yaml"), 1, 1, f"the questionnaire needs {fields} fields per answer set; the engine allows at most 240"))
+    """Every engine sees the same facts, so durable-rules' field limit applies to all."""
+    fields = durable.fact_fields(questions, rules)
+    if fields > durable.MAX_FACT_FIELDS:
+        problems.append(Problem(
+            str(root / "questionnaire.yaml"), 1, 1,
+            f"the questionnaire needs {fields} fields per answer set; the engine allows at most {durable.MAX_FACT_FIELDS}",
+        ))

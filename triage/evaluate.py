@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .answers import Answers, check_answers, drop_hidden, to_fact
-from .conditions import NOT_SURE, flag_key
-from .model import Content, Question, Rule, urgency_rank
-from .engine import Engine, make_engine
+from .engines import Engine, make_engine
+from .model import NOT_SURE, Content, Rule, urgency_rank
+from .operators import flag_key
+from .questiontypes import answer_text
 
 SCHEMA_VERSION = 1
 
@@ -97,20 +98,6 @@ class Result:
         return asdict(self)
 
 
-def answer_text(question: Question, value: Any) -> str:
-    """An answer in words, as the person would say it."""
-    if value == NOT_SURE:
-        return "Not sure"
-    if question.type == "yesno":
-        return "Yes" if value else "No"
-    if question.type == "choice":
-        return question.option_label(value)
-    if question.type == "multi":
-        return "; ".join(question.option_label(v) for v in value) if value else "None picked"
-    number = f"{value:g}" if isinstance(value, float) else str(value)
-    return f"{number} {question.unit}".strip()
-
-
 class Triage:
     """Content plus an engine, built once per process and used for any number of answer sets."""
 
@@ -134,7 +121,7 @@ class Triage:
         `answers` must already be prepared (see `prepare`). Flags set by one stage are
         added to the fact before the next stage runs.
         """
-        fact = to_fact(self.content, answers)
+        fact = to_fact(answers)
         steps: list[tuple[Rule, bool, dict]] = []
         for stage in range(self.content.stages):
             matched = self.engine.matching(fact, stage)

@@ -36,8 +36,8 @@ from typing import Any
 
 from . import __version__
 from .answers import check_answers, record_id
-from .conditions import NOT_SURE, All, AnyOf, Compare, Condition
-from .model import Content, Question
+from .model import NOT_SURE, All, AnyOf, Compare, Condition, Content, Question
+from .operators import operator
 from .errors import AnswerError, Problem
 from .yamlsafe import is_finite_number
 
@@ -47,7 +47,6 @@ ABSENT = SD + "data-absent-reason"
 NOT_SURE_REASON = "asked-unknown"
 NOT_SURE_MARK = {"url": ABSENT, "valueCode": NOT_SURE_REASON}
 UCUM = {"seconds": "s", "minutes": "min", "hours": "h", "days": "d", "weeks": "wk", "months": "mo", "years": "a"}
-NUMBER_OPERATORS = {"less_than": "<", "greater_than": ">", "at_least": ">=", "at_most": "<="}
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 
@@ -89,15 +88,17 @@ def _enable_when(content: Content, condition: Condition) -> tuple[list[dict], st
     """(enableWhen entries, enableBehavior) meaning the same as `condition`, or None."""
     if isinstance(condition, Compare):
         q = content.question_by_id[condition.question]
-        if condition.op == "answered":  # on multi, "nothing picked" has no FHIR answer to exist
+        fhir_operator = operator(condition.op).fhir
+        if fhir_operator is None:
+            return None
+        if fhir_operator == "exists":  # on multi, "nothing picked" has no FHIR answer to exist
             exists = {"question": q.id, "operator": "exists", "answerBoolean": condition.value}
             return None if q.type == "multi" else ([exists], "all")
-        operator = NUMBER_OPERATORS.get(condition.op, "!=" if condition.op == "not_equals" else "=")
         values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
         answers = [_typed(q, v, "answer") for v in values]
         if any(a is None for a in answers):
             return None
-        return [{"question": q.id, "operator": operator, **a} for a in answers], ("all" if condition.op == "all_of" else "any")
+        return [{"question": q.id, "operator": fhir_operator, **a} for a in answers], ("all" if condition.op == "all_of" else "any")
     if isinstance(condition, (All, AnyOf)):
         behavior = "all" if isinstance(condition, All) else "any"
         entries: list[dict] = []

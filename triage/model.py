@@ -10,22 +10,62 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any, Literal, Union, get_args
 
-from .conditions import NOT_SURE, Condition
+Urgency = Literal["self_care", "routine", "soon", "urgent", "emergency"]
+Classification = Literal["twitch", "cramp", "spasm", "unclear"]
+ResultFormat = Literal["text", "markdown", "html", "json"]
 
-URGENCY_LEVELS = ("self_care", "routine", "soon", "urgent", "emergency")
-CLASSIFICATIONS = ("twitch", "cramp", "spasm", "unclear")
-QUESTION_TYPES = ("choice", "multi", "yesno", "number")
-FORMATS = ("text", "markdown", "html", "json")
+URGENCY_LEVELS: tuple[Urgency, ...] = get_args(Urgency)
+"""From least to most urgent: the order every comparison of urgencies uses."""
+CLASSIFICATIONS: tuple[Classification, ...] = get_args(Classification)
+FORMATS: tuple[ResultFormat, ...] = get_args(ResultFormat)
+NOT_SURE = "not_sure"
+"""The answer "not sure", wherever a question allows it."""
 ANSWER_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 ITEM_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
-RESERVED_IDS = {"id", "sid", NOT_SURE}  # sid: durable-rules' session field
-NUMBER_DECIMALS = 4  # numbers are kept to 4 decimals: durable-rules cannot read 1e-05 style numbers
 NUMBER_LIMIT = 1e9
 
 
 def urgency_rank(level: str) -> int:
-    return URGENCY_LEVELS.index(level)
+    return URGENCY_LEVELS.index(level)  # type: ignore[arg-type]  # ValueError on an unknown level
+
+
+# --- conditions (rules' `when` and questions' `show_if`) ------------------------------------
+
+
+@dataclass(frozen=True)
+class Compare:
+    """`question <op> value`; `op` is a key of `triage.operators.OPERATORS`."""
+
+    question: str
+    op: str
+    value: Any
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class All:
+    parts: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    parts: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    part: Condition
+
+
+@dataclass(frozen=True)
+class Flag:
+    name: str
+    line: int = 0
+
+
+Condition = Union[Compare, All, AnyOf, Not, Flag]
 
 
 @dataclass(frozen=True)

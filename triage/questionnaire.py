@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from .answers import Answers, coerce_answer, visible
-from .conditions import NOT_SURE
-from .model import Content, Question
-from .evaluate import answer_text
+from .answers import Answers, visible
+from .model import NOT_SURE, Content, Question
+from .questiontypes import answer_text, coerce_answer
 
 BACK = "back"
 HELP = "?"
@@ -112,10 +111,10 @@ def run_questionnaire(
     answers = dict(answers or {})
     questions = content.questions
     position = _next_unanswered(content, answers, 0)
-    asked: list[int] = [i for i in range(position) if visible(questions[i], answers, content)]
+    asked: list[int] = [i for i in range(position) if visible(questions[i], answers)]
     while position < len(questions):
         question = questions[position]
-        if not visible(question, answers, content):
+        if not visible(question, answers):
             answers.pop(question.id, None)
             position += 1
             continue
@@ -142,14 +141,14 @@ def run_questionnaire(
             on_change(answers)
         asked.append(position)
         position = _next_unanswered(content, answers, position + 1)
-    return {q.id: answers[q.id] for q in questions if q.id in answers and visible(q, answers, content)}
+    return {q.id: answers[q.id] for q in questions if q.id in answers and visible(q, answers)}
 
 
 def _next_unanswered(content: Content, answers: Answers, start: int) -> int:
     """The next question to ask: visible and not answered yet (`back` revisits answered ones)."""
     for index in range(start, len(content.questions)):
         question = content.questions[index]
-        if question.id not in answers and visible(question, answers, content):
+        if question.id not in answers and visible(question, answers):
             return index
     return len(content.questions)
 

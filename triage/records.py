@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .answers import RECORD_ID
-from .model import Content
+from . import answerfile
+from .answerfile import answer_sets
+from .answers import record_id
 from .errors import InputError
-from .yamlsafe import decode_text, load_json, load_yaml, read_text
+from .model import Content
+from .yamlsafe import decode_text, load_json
 
 ANSWER_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".csv")
 MAX_LINE = 1024 * 1024
@@ -48,7 +50,7 @@ class Record:
             return Record(self.source, error=exc.problems[0].message)
         if isinstance(data, dict) and data.get("resourceType") == "Bundle":
             return Record(self.source, error="a FHIR Bundle in a JSON Lines file: put each Bundle in a .json file of its own")
-        (record,) = _from_mapping(self.source, data, content, self.source)
+        (record,) = _from_data(self.source, data, content, self.source)
         return record
 
 
@@ -56,45 +58,23 @@ def _error_text(exc: InputError) -> str:
     return "; ".join(p.message for p in exc.problems)
 
 
-def _record_id(raw: dict) -> str | None:
-    value = raw.get(RECORD_ID)
-    return None if value is None else str(value)[:200]
-
-
-def _from_mapping(source: str, data: Any, content: Content, path: str) -> Iterator[Record]:
-    """A parsed JSON/YAML document: an answer mapping, or a FHIR resource."""
-    if isinstance(data, dict) and data.get("resourceType") in ("QuestionnaireResponse", "Bundle"):
-        from .fhir import response_to_raw_answers
-
-        try:
-            found = response_to_raw_answers(content, data, path)
-        except InputError as exc:
-            yield Record(source, error=_error_text(exc))
-            return
-        for where, raw in found:
-            place = f"{source} {where}"
-            if isinstance(raw, InputError):
-                yield Record(place, error=_error_text(raw))
-            else:
-                yield Record(place, _record_id(raw), raw)
-        return
-    if data is None:
-        yield Record(source, error="the file is empty; expected question ids with answers")
-    elif not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else type(data).__name__
-        yield Record(source, error=f"expected a mapping of question ids to answers, got {kind}")
-    else:
-        yield Record(source, _record_id(data), data)
+def _from_data(source: str, data: Any, content: Content, path: str) -> Iterator[Record]:
+    """The answer sets in one parsed document, each as a record or an error record."""
+    for where, raw in answer_sets(content, data, path):
+        place = f"{source} {where}" if where else source
+        if isinstance(raw, InputError):
+            yield Record(place, error=_error_text(raw))
+        else:
+            yield Record(place, record_id(raw), raw)
 
 
 def read_document(path: str, content: Content) -> Iterator[Record]:
     try:
-        text = read_text(path)
-        data = load_json(text, path) if path.lower().endswith(".json") else load_yaml(text, path)
+        data = answerfile.read_document(path)
     except InputError as exc:
         yield Record(path, error=_error_text_with_place(exc))
         return
-    yield from _from_mapping(path, data, content, path)
+    yield from _from_data(path, data, content, path)
 
 
 def _error_text_with_place(exc: InputError) -> str:
@@ -178,7 +158,7 @@ def read_csv(stream: io.BufferedIOBase, path: str, content: Content) -> Iterator
                     raw[name] = [part.strip() for part in cell.split(";") if part.strip()]
                 else:
                     raw[name] = cell
-            yield Record(source, _record_id(raw), raw)
+            yield Record(source, record_id(raw), raw)
     except UnicodeDecodeError:
         yield Record(path, error="the file is not valid UTF-8 text")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from .conditions import NOT_SURE
+from .model import NOT_SURE
 from .model import Content
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from .answers import Answers
-from .conditions import NOT_SURE, Compare, Flag, describe, first_failure, flag_key
-from .model import Content, Rule, urgency_rank
-from .evaluate import Triage, answer_text
+from ..answers import Answers
+from ..conditions import first_failure
+from ..evaluate import Triage
+from ..model import NOT_SURE, Compare, Content, Flag, Rule, urgency_rank
+from ..operators import flag_key
+from ..questiontypes import answer_text
+from .describe import ConditionWords
 
 
 def _where(content: Content, rule: Rule) -> str:
@@ -42,7 +45,8 @@ def why_not(content: Content, answers: Answers, rule: Rule, fact: dict) -> str:
         state = "is set" if fact.get(flag_key(leaf.name)) else "is not set"
         need = "not set" if negated else "set"
         return f"needs flag {leaf.name} {need}, but it {state}"
-    need = f"not ({describe(leaf)})" if negated else describe(leaf)
+    words = ConditionWords(content, ids=True).compare(leaf)
+    need = f"not ({words})" if negated else words
     return f"needs {need} (line {leaf.line}); the answer is {_actual(content, answers, leaf)}"
 
 

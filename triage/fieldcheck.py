@@ -6,12 +6,15 @@ author sees every problem in a file at once, each with its line and column.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from .conditions import COMPARISON_OPS, NOT_SURE, NUMBER_OPS, All, AnyOf, Compare, Condition, Flag, Not
 from .errors import Problem
-from .model import ANSWER_ID, ITEM_ID, NUMBER_DECIMALS, Question
-from .yamlsafe import LocatedDict, LocatedList, Mark, is_finite_number
+from .model import ANSWER_ID, ITEM_ID, All, AnyOf, Compare, Condition, Flag, Not, Question
+from .operators import OPERATORS, Operator
+from .questiontypes import coerce_item, coerce_number, question_type
+from .yamlsafe import LocatedDict, LocatedList, Mark
+
 
 class _Unreadable:
     """Stands for a file that could not be parsed at all (its problems are already reported)."""
@@ -118,9 +121,13 @@ def kind_of(value: Any) -> str:
 
 
 class ConditionReader:
-    """Turns located YAML into a typed Condition, checking every value against the questionnaire."""
+    """Turns located YAML into a typed Condition, checking every value against the questionnaire.
 
-    def __init__(self, checker: Checker, questions: dict[str, Question], what: str, later: set[str] = frozenset()):
+    Which operators exist, what they fit and what shape their values take comes from the
+    operator table; values are coerced by the same coercer as answers (`triage.questiontypes`).
+    """
+
+    def __init__(self, checker: Checker, questions: dict[str, Question], what: str, later: set[str] | frozenset[str] = frozenset()):
         self.checker = checker
         self.questions = questions
         self.what = what
@@ -143,7 +150,7 @@ class ConditionReader:
                 read = [self.read(p, parts.where(i)) for i, p in enumerate(parts)]
                 if any(r is None for r in read):
                     return None
-                return (All if key == "all" else AnyOf)(tuple(read))
+                return (All if key == "all" else AnyOf)(tuple(r for r in read if r is not None))
         if "not" in node:
             if len(node) != 1:
                 c.problem(node.where(), f"{self.what}: 'not' must stand alone in its condition")
@@ -177,96 +184,55 @@ class ConditionReader:
             c.problem(node.where_value("question"), f"{self.what}: unknown question {qid!r}")
             return None
         ops = [k for k in node if k != "question"]
-        unknown = [k for k in ops if k not in COMPARISON_OPS]
+        unknown = [k for k in ops if k not in OPERATORS]
         if unknown:
             c.problem(
                 node.where(unknown[0]),
-                f"{self.what}: unknown comparison {unknown[0]!r} (use one of: {', '.join(COMPARISON_OPS)})",
+                f"{self.what}: unknown comparison {unknown[0]!r} (use one of: {', '.join(OPERATORS)})",
             )
             return None
         if len(ops) != 1:
             c.problem(node.where(), f"{self.what}: a comparison on {qid!r} needs exactly one operator, found {len(ops)}")
             return None
-        op = ops[0]
-        mark = node.where_value(op)
-        value = self._value(question, op, node[op], mark)
+        op = OPERATORS[ops[0]]
+        mark = node.where_value(op.name)
+        where = f"{self.what}: {qid} {op.name}"
+        if question.type not in op.types:
+            kind = question_type(question.type).words
+            fits = ", ".join(o.name for o in OPERATORS.values() if question.type in o.types)
+            c.problem(mark, f"{where}: {op.name} does not work on {kind} questions like {qid!r} (use {fits})")
+            return None
+        value = self._value(question, op, node[op.name], mark, where)
         if value is None:
             return None
-        return Compare(qid, op, value, node.where().line)
+        return Compare(qid, op.name, value, node.where().line)
 
-    def _value(self, q: Question, op: str, raw: Any, mark: Mark) -> Any:
-        c = self.checker
-        where = f"{self.what}: {q.id} {op}"
-        if op == "answered":
-            if not isinstance(raw, bool):
-                c.problem(mark, f"{where}: must be true or false, got {kind_of(raw)}")
-                return None
-            return raw
-        if op in NUMBER_OPS:
-            if q.type != "number":
-                c.problem(mark, f"{where}: {op} only works on number questions; {q.id!r} is {q.type}")
-                return None
-            if not self._in_range(q, raw, mark, where):
-                return None
-            return round(float(raw), NUMBER_DECIMALS) if not q.integer else raw
-        if op in ("any_of", "all_of") and q.type != "multi":
-            hint = " (use one_of)" if q.type == "choice" else ""
-            c.problem(mark, f"{where}: {op} only works on several-choice questions; {q.id!r} is {q.type}{hint}")
+    def _value(self, q: Question, op: Operator, raw: Any, mark: Mark, where: str) -> Any:
+        match op.value:
+            case "bool":
+                if not isinstance(raw, bool):
+                    self.checker.problem(mark, f"{where}: must be true or false, got {kind_of(raw)}")
+                    return None
+                return raw
+            case "threshold":
+                return self._coerced(lambda: coerce_number(q, raw, whole=False), mark, where)
+            case "item":
+                return self._coerced(lambda: coerce_item(q, raw), mark, where)
+            case "items":
+                if not isinstance(raw, list) or not raw:
+                    self.checker.problem(mark, f"{where}: needs a non-empty list of options")
+                    return None
+                values = [
+                    self._coerced(lambda v=v: coerce_item(q, v), raw.where(i) if isinstance(raw, LocatedList) else mark, where)
+                    for i, v in enumerate(raw)
+                ]
+                return None if any(v is None for v in values) else tuple(values)
+            case _:
+                raise TypeError(f"unknown value shape {op.value!r} of operator {op.name!r}")
+
+    def _coerced(self, coerce: Callable[[], Any], mark: Mark, where: str) -> Any:
+        try:
+            return coerce()
+        except ValueError as exc:
+            self.checker.problem(mark, f"{where}: {exc}")
             return None
-        if op in ("equals", "not_equals", "one_of") and q.type == "multi":
-            c.problem(mark, f"{where}: {q.id!r} allows several choices; use any_of or all_of")
-            return None
-        if op == "one_of" and q.type != "choice":
-            c.problem(mark, f"{where}: one_of only works on one-choice questions; {q.id!r} is {q.type}")
-            return None
-        if op in ("one_of", "any_of", "all_of"):
-            if not isinstance(raw, list) or not raw:
-                c.problem(mark, f"{where}: needs a non-empty list of options")
-                return None
-            values = [self._single(q, v, raw.where(i) if isinstance(raw, LocatedList) else mark, where) for i, v in enumerate(raw)]
-            return None if any(v is None for v in values) else tuple(values)
-        return self._single(q, raw, mark, where)
-
-    def _in_range(self, q: Question, raw: Any, mark: Mark, where: str) -> bool:
-        if not is_finite_number(raw):
-            self.checker.problem(mark, f"{where}: must be a number, got {kind_of(raw)}")
-            return False
-        if not q.min <= raw <= q.max:
-            self.checker.problem(mark, f"{where}: {raw} is outside the range of {q.id!r} ({q.min:g} to {q.max:g})")
-            return False
-        return True
-
-    def _single(self, q: Question, raw: Any, mark: Mark, where: str) -> Any:
-        c = self.checker
-        if raw == NOT_SURE:
-            if not q.not_sure:
-                c.problem(mark, f"{where}: {q.id!r} does not allow 'not sure'")
-                return None
-            return NOT_SURE
-        if q.type in ("choice", "multi"):
-            if not isinstance(raw, str) or q.option(raw) is None:
-                options = ", ".join(o.id for o in q.options)
-                c.problem(mark, f"{where}: {raw!r} is not an option of {q.id!r} (options: {options})")
-                return None
-            return raw
-        if q.type == "yesno":
-            value = yes_no(raw)
-            if value is None:
-                c.problem(mark, f"{where}: a yes/no question takes yes or no, got {kind_of(raw)}")
-            return value
-        if not self._in_range(q, raw, mark, where):
-            return None
-        if q.integer:
-            if raw != int(raw):
-                c.problem(mark, f"{where}: {q.id!r} takes whole numbers, got {raw}")
-                return None
-            return int(raw)
-        return round(float(raw), NUMBER_DECIMALS)
-
-
-def yes_no(raw: Any) -> bool | None:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().lower() in ("yes", "y", "true", "no", "n", "false"):
-        return raw.strip().lower() in ("yes", "y", "true")
-    return None

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answers import check_answers
-from .model import CLASSIFICATIONS, URGENCY_LEVELS, Content, urgency_rank
-from .errors import InputError, Problem
-from .evaluate import Result, Triage
-from .render import Renderer
-from .yamlsafe import LocatedDict, LocatedList, load_file
+from ..answers import check_answers
+from ..model import CLASSIFICATIONS, URGENCY_LEVELS, Content, urgency_rank
+from ..errors import InputError, Problem
+from ..evaluate import Result, Triage
+from ..render import Renderer
+from ..yamlsafe import LocatedDict, LocatedList, load_file
 
 EXPECT_FIELDS = (
     "classification", "urgency", "urgency_at_least", "urgency_at_most",

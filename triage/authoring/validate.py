@@ -8,14 +8,12 @@ from pathlib import Path
 import jinja2
 from jinja2 import meta
 
-from .content import load_content
-from .model import FORMATS, Content, default_rules_dir
-from .engine import DurableEngine, durable_available
-from .errors import ContentError, Problem
-from .evaluate import Result, all_headlines
-from .conditions import NOT_SURE
-from .evaluate import Triage
-from .render import Renderer, make_environment
+from ..content import load_content
+from ..engines import durable
+from ..errors import ContentError, Problem
+from ..evaluate import Result, Triage, all_headlines
+from ..model import FORMATS, NOT_SURE, Content, default_rules_dir
+from ..render import Renderer, make_environment
 
 MAX_HEADLINE = 140
 
@@ -72,9 +70,9 @@ def validate_content(rules_dir: str | None) -> tuple[list[Problem], str]:
         problems = exc.problems
     else:
         problems = check_templates(content)
-        if durable_available():
+        if durable.available():  # conditions durable-rules cannot compile
             try:
-                DurableEngine(content)
+                durable.DurableEngine(content)
             except ContentError as exc:
                 problems += exc.problems
         longest = max(all_headlines(content), key=len)

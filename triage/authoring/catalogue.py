@@ -15,8 +15,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .conditions import NOT_SURE, All, AnyOf, Compare, Condition, Flag, Not, flags_read, questions_read
-from .model import URGENCY_LEVELS, Content, Question, Rule
+from ..conditions import flags_read, questions_read
+from ..model import URGENCY_LEVELS, Content, Question, Rule
+from ..operators import or_list
+from .describe import ConditionWords, md, number_text, quote
 
 REGENERATE = "triage rules docs"
 
@@ -27,129 +29,11 @@ TYPE_WORDS = {
     "number": "a number (`number`)",
 }
 
-_MD_SPECIAL = "\\`*_[]<>|"
-
-
-def _md(text: str) -> str:
-    """Text on one line, with the characters Markdown would act on escaped."""
-    flat = " ".join(str(text).split())
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in flat)
-
-
-def _quote(text: str) -> str:
-    return f"“{_md(text)}”"
-
-
-def _number(value: float) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
-
-
 def _relative(content: Content, path: str) -> str:
     try:
         return Path(path).relative_to(content.root).as_posix()
     except ValueError:
         return Path(path).as_posix()
-
-
-def _or_list(items: list[str], word: str = "or") -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + f" {word} " + items[-1]
-
-
-# --- conditions in plain words ------------------------------------------------------------
-
-
-class _Words:
-    """Writes conditions with question texts and option labels."""
-
-    def __init__(self, content: Content):
-        self.content = content
-
-    def question(self, qid: str) -> str:
-        q = self.content.question_by_id.get(qid)
-        return f"{_quote(q.text)} (`{qid}`)" if q else f"`{qid}`"
-
-    def value(self, q: Question | None, value) -> str:
-        if value == NOT_SURE:
-            return "“Not sure”"
-        if isinstance(value, bool):
-            return "“yes”" if value else "“no”"
-        if q is not None and q.type in ("choice", "multi"):
-            return _quote(q.option_label(value))
-        if isinstance(value, (int, float)):
-            unit = f" {_md(q.unit)}" if q is not None and q.unit else ""
-            return f"{_number(value)}{unit}"
-        return _quote(str(value))
-
-    def compare(self, c: Compare) -> str:
-        q = self.content.question_by_id.get(c.question)
-        subject = self.question(c.question)
-        if c.op == "answered":
-            return f"{subject} is answered (“Not sure” counts)" if c.value else f"{subject} is not answered"
-        if c.op in ("one_of", "any_of", "all_of"):
-            values = [self.value(q, v) for v in c.value]
-            if c.op == "one_of":
-                return f"{subject} is {_or_list(values)}"
-            if len(values) == 1:
-                return f"{subject} includes {values[0]}"
-            if c.op == "any_of":
-                return f"{subject} includes at least one of {_or_list(values)}"
-            return f"{subject} includes all of {_or_list(values, 'and')}"
-        value = self.value(q, c.value)
-        phrases = {
-            "equals": f"is {value}",
-            "not_equals": f"is not {value} (also true when not answered)",
-            "less_than": f"is less than {value}",
-            "greater_than": f"is more than {value}",
-            "at_least": f"is {value} or more",
-            "at_most": f"is {value} or less",
-        }
-        return f"{subject} {phrases[c.op]}"
-
-    def head(self, condition: Condition) -> tuple[str, list[Condition]]:
-        """A condition as one line of words, and the parts to list under it."""
-        if isinstance(condition, (All, AnyOf)) and len(condition.parts) == 1:
-            return self.head(condition.parts[0])
-        if isinstance(condition, All):
-            return "all of these are true:", list(condition.parts)
-        if isinstance(condition, AnyOf):
-            return "at least one of these is true:", list(condition.parts)
-        if isinstance(condition, Flag):
-            return f"flag `{condition.name}` is set", []
-        if isinstance(condition, Compare):
-            return self.compare(condition), []
-        inner = condition.part
-        while isinstance(inner, (All, AnyOf)) and len(inner.parts) == 1:
-            inner = inner.parts[0]
-        if isinstance(inner, Not):
-            return self.head(inner.part)
-        if isinstance(inner, AnyOf):
-            return "none of these is true:", list(inner.parts)
-        if isinstance(inner, All):
-            return "not all of these are true (at least one is false):", list(inner.parts)
-        if isinstance(inner, Flag):
-            return f"flag `{inner.name}` is not set", []
-        return f"it is not true that {self.compare(inner)}", []
-
-    def lines(self, condition: Condition, depth: int = 0) -> list[str]:
-        text, parts = self.head(condition)
-        out = ["  " * depth + f"- {text}"]
-        for part in parts:
-            out.extend(self.lines(part, depth + 1))
-        return out
-
-    def block(self, lead: str, condition: Condition) -> list[str]:
-        """`lead` followed by the condition: one sentence, or a sentence and a list."""
-        text, parts = self.head(condition)
-        if not parts:
-            return [f"{lead} {text}."]
-        out = [f"{lead} {text}", ""]
-        for part in parts:
-            out.extend(self.lines(part))
-        return out
 
 
 # --- the catalogue -------------------------------------------------------------------------
@@ -163,7 +47,7 @@ def _groups(content: Content) -> list[tuple[str, str, list[Rule]]]:
         rules = [r for r in content.rules if r.urgency == level]
         label = out.urgency_labels.get(level, level)
         action = out.urgency_actions.get(level, "")
-        groups.append((f"Urgency: {label} (`{level}`)", f"Rules that conclude this level. The user is told: {_md(action)}", rules))
+        groups.append((f"Urgency: {label} (`{level}`)", f"Rules that conclude this level. The user is told: {md(action)}", rules))
     groups.append((
         "Classification rules",
         "Rules that name a kind of muscle movement but set no urgency. Each one is a vote.",
@@ -186,12 +70,12 @@ def _source_names(content: Content, ids: tuple[str, ...]) -> str:
     names = []
     for sid in ids:
         source = content.sources.get(sid)
-        names.append(f"{_md(source.title)} (`{sid}`)" if source else f"`{sid}`")
+        names.append(f"{md(source.title)} (`{sid}`)" if source else f"`{sid}`")
     return "; ".join(names)
 
 
-def _rule(content: Content, words: _Words, rule: Rule) -> list[str]:
-    title = f": {_md(rule.title)}" if rule.title else ""
+def _rule(content: Content, words: ConditionWords, rule: Rule) -> list[str]:
+    title = f": {md(rule.title)}" if rule.title else ""
     out = [f"#### `{rule.id}`{title}", ""]
     if rule.red_flag:
         out += ["**Red flag**: a danger sign that needs help today or right away. Red-flag rules run first.", ""]
@@ -200,14 +84,14 @@ def _rule(content: Content, words: _Words, rule: Rule) -> list[str]:
     then = []
     if rule.urgency:
         label = content.outcomes.urgency_labels.get(rule.urgency, rule.urgency)
-        then.append(f"- Urgency: {_md(label)} (`{rule.urgency}`)")
+        then.append(f"- Urgency: {md(label)} (`{rule.urgency}`)")
     if rule.classification:
         label = content.outcomes.classification_labels.get(rule.classification, rule.classification)
-        then.append(f"- Classification: {_md(label)} (`{rule.classification}`)")
+        then.append(f"- Classification: {md(label)} (`{rule.classification}`)")
     if rule.reason:
-        then.append(f"- Reason shown to the user: {_quote(rule.reason)}")
+        then.append(f"- Reason shown to the user: {quote(rule.reason)}")
     if rule.advice:
-        items = [f"{_quote(content.advice[a].title)} (`{a}`)" if a in content.advice else f"`{a}`" for a in rule.advice]
+        items = [f"{quote(content.advice[a].title)} (`{a}`)" if a in content.advice else f"`{a}`" for a in rule.advice]
         then.append(f"- Advice: {', '.join(items)}")
     if rule.flags:
         then.append(f"- Sets flags: {', '.join(f'`{f}`' for f in rule.flags)}")
@@ -220,19 +104,19 @@ def _rule(content: Content, words: _Words, rule: Rule) -> list[str]:
     return out
 
 
-def _question(content: Content, words: _Words, number: int, q: Question, readers: list[str]) -> list[str]:
-    out = [f"### {number}. `{q.id}`: {_md(q.text)}", ""]
+def _question(content: Content, words: ConditionWords, number: int, q: Question, readers: list[str]) -> list[str]:
+    out = [f"### {number}. `{q.id}`: {md(q.text)}", ""]
     out.append(f"- Type: {TYPE_WORDS.get(q.type, q.type)}")
     if q.help:
-        out.append(f"- Help: {_quote(q.help)}")
+        out.append(f"- Help: {quote(q.help)}")
     if q.options:
         out.append("- Options:")
         for option in q.options:
             extra = " (cannot be picked with other options)" if option.exclusive else ""
-            out.append(f"  - `{option.id}`: {_md(option.label)}{extra}")
+            out.append(f"  - `{option.id}`: {md(option.label)}{extra}")
     if q.type == "number":
         whole = ", whole numbers only" if q.integer else ""
-        out.append(f"- Unit: {_md(q.unit)}; from {_number(q.min)} to {_number(q.max)}{whole}")
+        out.append(f"- Unit: {md(q.unit)}; from {number_text(q.min)} to {number_text(q.max)}{whole}")
     out.append(f"- “Not sure” allowed: {'yes' if q.not_sure else 'no'}")
     if q.show_if is not None:
         text, parts = words.head(q.show_if)
@@ -246,14 +130,14 @@ def _question(content: Content, words: _Words, number: int, q: Question, readers
     if q.ordered:
         out.append("- Ordered: the answers go from mild to severe")
     if q.doctor_note:
-        out.append(f"- For the doctor, listed as: {_quote(q.doctor_note)}")
+        out.append(f"- For the doctor, listed as: {quote(q.doctor_note)}")
     out.append(f"- Read by rules: {', '.join(f'`{r}`' for r in readers) if readers else 'none'}")
     return out + [""]
 
 
 def render_catalogue(content: Content) -> str:
     """The whole catalogue as Markdown. Pure and deterministic."""
-    words = _Words(content)
+    words = ConditionWords(content)
     readers: dict[str, list[str]] = {}
     setters: dict[str, list[str]] = {}
     flag_readers: dict[str, list[str]] = {}
@@ -306,8 +190,8 @@ def render_catalogue(content: Content) -> str:
         "## How the result is decided",
         "",
         "- **Urgency**: the most urgent level among all rules that fired wins; nothing can lower it.",
-        f"  When no rule gives an urgency, it is {_md(content.outcomes.urgency_labels.get(fallback, fallback))} (`{fallback}`):",
-        f"  {_quote(content.outcomes.fallback_reason)}",
+        f"  When no rule gives an urgency, it is {md(content.outcomes.urgency_labels.get(fallback, fallback))} (`{fallback}`):",
+        f"  {quote(content.outcomes.fallback_reason)}",
         "- **Classification**: the kind named by the most fired rules wins. A tie, or no rule, gives `unclear`.",
         "- **Advice**: every advice item picked by a fired rule, in the order of advice.yaml.",
         "- A comparison is false when its question was not answered or was answered “Not sure”,",
@@ -319,7 +203,7 @@ def render_catalogue(content: Content) -> str:
     for level in reversed(URGENCY_LEVELS):
         label = content.outcomes.urgency_labels.get(level, "")
         action = content.outcomes.urgency_actions.get(level, "")
-        out.append(f"| `{level}` | {_md(label)} | {_md(action)} |")
+        out.append(f"| `{level}` | {md(label)} | {md(action)} |")
     out += ["", "## Rules", "", "Grouped by what they conclude, most urgent first; by id within a group.", ""]
     for heading, intro, rules in _groups(content):
         out += [f"### {heading}", "", intro, ""]
@@ -341,9 +225,9 @@ def render_catalogue(content: Content) -> str:
     for item in content.advice.values():
         picked = ", ".join(f"`{r}`" for r in sorted(selectors.get(item.id, []))) or "no rule"
         out += [
-            f"### `{item.id}`: {_md(item.title)}",
+            f"### `{item.id}`: {md(item.title)}",
             "",
-            _md(item.text),
+            md(item.text),
             "",
             f"- Picked by: {picked}",
             f"- Sources: {_source_names(content, item.sources)}",
@@ -355,7 +239,7 @@ def render_catalogue(content: Content) -> str:
         source = content.sources[sid]
         where = f"file `{source.file}`" if source.file else f"<{source.url}>"
         cited = ", ".join(f"{kind} `{cid}`" for kind, cid in sorted(citers.get(sid, []))) or "nothing"
-        out += [f"- `{sid}`: {_md(source.title)} – {where}", f"  - Cited by: {cited}"]
+        out += [f"- `{sid}`: {md(source.title)} – {where}", f"  - Cited by: {cited}"]
     return "\n".join(out).rstrip("\n") + "\n"
 
 

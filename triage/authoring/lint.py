@@ -14,13 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .answers import to_fact
-from .conditions import NOT_SURE, Compare, Condition, flag_key, flags_read, holds, leaves, questions_read
-from .model import Content, Question, Rule, urgency_rank
-from .errors import Problem
-from .evaluate import all_headlines
+from ..answers import to_fact
+from ..conditions import compile_condition, flags_read, leaves, questions_read
+from ..model import NOT_SURE, Compare, Condition, Content, Question, Rule, urgency_rank
+from ..operators import flag_key
+from ..errors import Problem
+from ..evaluate import all_headlines
 from .readability import grade, measurable
-from .yamlsafe import LocatedDict, LocatedList, load_file
+from ..yamlsafe import LocatedDict, LocatedList, load_file
 
 MAX_GRADE = 8.0
 MAX_HEADLINE_GRADE = 6.0
@@ -103,7 +104,7 @@ def _facts(content: Content, conditions: list[Condition]) -> Iterator[dict] | No
     def generate() -> Iterator[dict]:
         for values in itertools.product(*domains):
             answers = {q: v for q, v in zip(question_ids, values) if v is not None}
-            base = to_fact(content, answers)
+            base = to_fact(answers)
             for flag_values in itertools.product((False, True), repeat=len(flags)):
                 fact = dict(base)
                 fact.update({flag_key(f): True for f, on in zip(flags, flag_values) if on})
@@ -116,7 +117,8 @@ def never_fires(content: Content, rule: Rule) -> bool | None:
     facts = _facts(content, [rule.when])
     if facts is None:
         return None
-    return not any(holds(rule.when, fact) for fact in facts)
+    fires = compile_condition(rule.when)
+    return not any(fires(fact) for fact in facts)
 
 
 def covered_by(content: Content, rule: Rule, other: Rule) -> bool:
@@ -125,10 +127,11 @@ def covered_by(content: Content, rule: Rule, other: Rule) -> bool:
     if facts is None:
         return False
     fired_any = False
+    fires, other_fires = compile_condition(rule.when), compile_condition(other.when)
     for fact in facts:
-        if holds(rule.when, fact):
+        if fires(fact):
             fired_any = True
-            if not holds(other.when, fact):
+            if not other_fires(fact):
                 return False
     return fired_any
 

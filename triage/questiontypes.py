@@ -1,0 +1,165 @@
+"""Question types: how an answer of each type is checked, coerced and said in words.
+
+This is the one coercer of a value to a question: answer files, typed replies in `ask`, CSV
+cells and the values written in rules all pass through `coerce_answer` or `coerce_item`, so
+an answer and a rule value that mean the same thing are equal in the fact (durable-rules
+compares loosely; see docs/design.md). Adding a question type means adding one entry to
+`QUESTION_TYPES` (and, if it needs comparisons of its own, operators in `triage.operators`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .engines.durable import NUMBER_DECIMALS
+from .model import NOT_SURE, Question
+from .yamlsafe import is_finite_number
+
+
+def describe_value(value: Any) -> str:
+    """A short, safe description of a value for an error message."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return repr(value[:40] + ("..." if len(value) > 40 else ""))
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing"
+    if isinstance(value, (int, float)):
+        text = repr(value)
+        return text if len(text) <= 20 else "a number too large to use"
+    return type(value).__name__
+
+
+def yes_no(raw: Any) -> bool | None:
+    """A yes/no answer as a bool, or None when it is not one (the spellings people use)."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("yes", "y", "true", "no", "n", "false"):
+        return raw.strip().lower() in ("yes", "y", "true")
+    return None
+
+
+def is_not_sure(raw: Any) -> bool:
+    return raw == NOT_SURE or (isinstance(raw, str) and raw.strip().lower() in ("not sure", "not_sure"))
+
+
+def _option(question: Question, raw: Any) -> str:
+    if not isinstance(raw, str) or question.option(raw) is None:
+        options = ", ".join(o.id for o in question.options)
+        raise ValueError(f"{describe_value(raw)} is not an option (options: {options})")
+    return raw
+
+
+def _options(question: Question, raw: Any) -> list[str]:
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list):
+        raise ValueError(f"expected a list of options, got {describe_value(raw)}")
+    picked: list[str] = []
+    for item in items:
+        if _option(question, item) not in picked:
+            picked.append(item)
+    exclusive = [o.id for o in question.options if o.exclusive and o.id in picked]
+    if exclusive and len(picked) > 1:
+        raise ValueError(f"{exclusive[0]!r} cannot be picked together with other options")
+    return [o.id for o in question.options if o.id in picked]
+
+
+def _yes_no(question: Question, raw: Any) -> bool:
+    value = yes_no(raw)
+    if value is None:
+        raise ValueError(f"expected yes or no, got {describe_value(raw)}")
+    return value
+
+
+def coerce_number(question: Question, raw: Any, whole: bool | None = None) -> int | float:
+    """A number in the question's range, rounded as every number in a fact is.
+
+    `whole` defaults to the question's `integer`; a rule's threshold may fall between whole numbers.
+    """
+    if isinstance(raw, str):
+        try:
+            raw = float(raw.strip()) if raw.strip() else None
+        except ValueError:
+            raise ValueError(f"expected a number of {question.unit}, got {describe_value(raw)}") from None
+    if not is_finite_number(raw):
+        raise ValueError(f"expected a number of {question.unit}, got {describe_value(raw)}")
+    if not question.min <= raw <= question.max:
+        raise ValueError(f"{raw:g} is outside the allowed range {question.min:g} to {question.max:g} {question.unit}".rstrip())
+    if question.integer if whole is None else whole:
+        if raw != int(raw):
+            raise ValueError(f"expected a whole number, got {raw:g}")
+        return int(raw)
+    # durable-rules cannot read numbers written like 1e-05; + 0.0 turns -0.0 into 0.0
+    return round(float(raw), NUMBER_DECIMALS) + 0.0
+
+
+def _number_words(question: Question, value: Any) -> str:
+    number = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{number} {question.unit}".strip()
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    """One kind of question: what an answer is, and how it is read and said."""
+
+    name: str
+    words: str
+    """How authors and error messages name the type."""
+    coerce: Callable[[Question, Any], Any]
+    """A whole answer in its declared type (raises ValueError with a short reason)."""
+    coerce_item: Callable[[Question, Any], Any]
+    """One value as a rule compares it: an option id, yes/no, or a number."""
+    say: Callable[[Question, Any], str]
+    """A coerced answer in words, as the person would say it."""
+
+
+QUESTION_TYPES: dict[str, QuestionType] = {
+    "choice": QuestionType(
+        "choice", "one-choice", _option, _option, lambda q, v: q.option_label(v),
+    ),
+    "multi": QuestionType(
+        "multi", "several-choice", _options, _option,
+        lambda q, v: "; ".join(q.option_label(o) for o in v) if v else "None picked",
+    ),
+    "yesno": QuestionType("yesno", "yes/no", _yes_no, _yes_no, lambda q, v: "Yes" if v else "No"),
+    "number": QuestionType("number", "number", coerce_number, coerce_number, _number_words),
+}
+
+
+def question_type(name: str) -> QuestionType:
+    """The registered type, or KeyError naming the known ones (never a silent default)."""
+    try:
+        return QUESTION_TYPES[name]
+    except KeyError:
+        raise KeyError(f"unknown question type {name!r} (known: {', '.join(QUESTION_TYPES)})") from None
+
+
+def coerce_answer(question: Question, raw: Any) -> Any:
+    """The answer in its declared type, or NOT_SURE; raises ValueError with a short user-facing reason."""
+    if is_not_sure(raw):
+        if not question.not_sure:
+            raise ValueError("'not sure' is not allowed for this question")
+        return NOT_SURE
+    return question_type(question.type).coerce(question, raw)
+
+
+def coerce_item(question: Question, raw: Any) -> Any:
+    """One value a rule compares an answer with, coerced like an answer (NOT_SURE included)."""
+    if is_not_sure(raw):
+        if not question.not_sure:
+            raise ValueError("'not sure' is not allowed for this question")
+        return NOT_SURE
+    return question_type(question.type).coerce_item(question, raw)
+
+
+def answer_text(question: Question, value: Any) -> str:
+    """An answer in words, as the person would say it."""
+    if value == NOT_SURE:
+        return "Not sure"
+    return question_type(question.type).say(question, value)

@@ -70,7 +70,7 @@ def test_examples_in_every_format(runner, path, fmt):
     out = result.stdout
     if fmt == "json":
         data = json.loads(out)
-        assert data["schema_version"] == 1
+        assert data["schema_version"] == 2
         assert len(data["headline"]) <= 140
     elif fmt == "text":
         headline = out.splitlines()[0]

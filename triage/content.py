@@ -17,7 +17,7 @@ from .errors import ContentError, InputError, Problem
 from .model import (
     ANSWER_ID,
     CLASSIFICATIONS,
-    FORMATS,
+    TEMPLATES,
     ITEM_ID,
     NUMBER_LIMIT,
     URGENCY_LEVELS,
@@ -356,9 +356,9 @@ def load_content(root: str | os.PathLike | None = None) -> Content:
             problems.append(Problem(str(root / name), 1, 1, "missing file"))
     if not rule_files(root):
         problems.append(Problem(str(root / "rules"), 1, 1, "no rule files (rules/*.yaml)"))
-    for fmt in FORMATS:
-        if not (root / "templates" / f"result.{fmt}.j2").is_file():
-            problems.append(Problem(str(root / "templates" / f"result.{fmt}.j2"), 1, 1, "missing template"))
+    for name in TEMPLATES.values():
+        if not (root / "templates" / name).is_file():
+            problems.append(Problem(str(root / "templates" / name), 1, 1, "missing template"))
     if problems:
         raise ContentError(problems)
     questions = _read_questions(root / "questionnaire.yaml", problems)

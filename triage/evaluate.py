@@ -14,11 +14,12 @@ from typing import Any
 
 from .answers import Answers, check_answers, drop_hidden, to_fact
 from .engines import Engine, make_engine
-from .model import NOT_SURE, Content, Rule, urgency_rank
+from .model import NOT_SURE, AdviceItem, Content, Rule, Source, urgency_rank
 from .operators import flag_key
 from .questiontypes import answer_text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: `main_reasons` and `other_reasons` added; advice and sources are the content's own items."""
 
 
 @dataclass(frozen=True)
@@ -36,21 +37,6 @@ class ShownAnswer:
     question: str
     text: str
     answer: str
-
-
-@dataclass(frozen=True)
-class ShownAdvice:
-    id: str
-    title: str
-    text: str
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ShownSource:
-    id: str
-    title: str
-    location: str
 
 
 @dataclass(frozen=True)
@@ -80,13 +66,18 @@ class Result:
     urgency_label: str
     urgency_action: str
     urgency_reasons: list[Reason]
+    main_reasons: list[Reason]
+    """Why this urgency: the reasons at the chosen level that are not red flags (those are listed apart)."""
+    other_reasons: list[Reason]
+    """Reasons at lower levels, worth knowing; always empty at urgent or emergency, so nothing
+    softer stands beside a call-now message."""
     red_flags: list[Reason]
-    advice: list[ShownAdvice]
+    advice: list[AdviceItem]
     answers: list[ShownAnswer]
     raw_answers: dict[str, Any]
     tell_doctor: list[ShownAnswer]
     fired_rules: list[str]
-    sources: list[ShownSource]
+    sources: list[Source]
     emergency_signs: list[str]
     disclaimer: str
     words_note: str
@@ -177,13 +168,10 @@ class Triage:
         else:
             urgency_reasons = [Reason("fallback", outcomes.fallback_reason, urgency, None, False, ())]
         classification_reasons = [reason(r) for r in fired if r.classification]
-        advice = [
-            ShownAdvice(a.id, a.title, a.text, a.sources) for a in (content.advice[i] for i in decision.advice_ids)
-        ]
+        advice = [content.advice[i] for i in decision.advice_ids]
         cited = {s for r in fired for s in r.sources} | {s for a in advice for s in a.sources}
-        sources = [
-            ShownSource(s.id, s.title, s.url or s.file) for s in content.sources.values() if s.id in cited
-        ]
+        sources = [s for s in content.sources.values() if s.id in cited]
+        time_matters = urgency_rank(urgency) >= urgency_rank("urgent")
         shown = [
             ShownAnswer(q.id, q.text, answer_text(q, answers[q.id])) for q in content.questions if q.id in answers
         ]
@@ -205,6 +193,8 @@ class Triage:
             urgency_label=outcomes.urgency_labels[urgency],
             urgency_action=outcomes.urgency_actions[urgency],
             urgency_reasons=urgency_reasons,
+            main_reasons=[r for r in urgency_reasons if r.urgency == urgency and not r.red_flag],
+            other_reasons=[] if time_matters else [r for r in urgency_reasons if r.urgency != urgency],
             red_flags=[reason(r) for r in fired if r.red_flag],
             advice=advice,
             answers=shown,

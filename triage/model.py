@@ -20,6 +20,8 @@ URGENCY_LEVELS: tuple[Urgency, ...] = get_args(Urgency)
 """From least to most urgent: the order every comparison of urgencies uses."""
 CLASSIFICATIONS: tuple[Classification, ...] = get_args(Classification)
 FORMATS: tuple[ResultFormat, ...] = get_args(ResultFormat)
+TEMPLATES: dict[ResultFormat, str] = {"text": "result.text.j2", "markdown": "result.markdown.j2", "html": "result.html.j2"}
+"""The author templates every content folder has; JSON is the result serialised by code."""
 NOT_SURE = "not_sure"
 """The answer "not sure", wherever a question allows it."""
 ANSWER_ID = re.compile(r"^[a-z][a-z0-9_]*$")

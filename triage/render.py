@@ -14,8 +14,8 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from .model import FORMATS, Content
-from .errors import ContentError, Problem
+from .model import FORMATS, TEMPLATES, Content
+from .errors import ContentError, Problem, TriageError
 from .evaluate import Result
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -62,36 +62,41 @@ class Renderer:
         self._templates: dict[str, jinja2.Template] = {}
 
     def template(self, fmt: str) -> jinja2.Template:
-        if fmt not in FORMATS:
-            raise ContentError(f"unknown format {fmt!r} (use one of: {', '.join(FORMATS)})")
+        """The author template for a templated format (loaded once)."""
         if fmt not in self._templates:
-            name = f"result.{fmt}.j2"
+            name = TEMPLATES[fmt]  # type: ignore[index]
+            where = str(self.content.template_dir / name)
             try:
                 self._templates[fmt] = self.env.get_template(name)
             except jinja2.TemplateSyntaxError as exc:
-                raise ContentError([Problem(str(self.content.template_dir / name), exc.lineno or 1, 1, f"template syntax error: {exc.message}")]) from None
+                raise ContentError([Problem(where, exc.lineno or 1, 1, f"template syntax error: {exc.message}")]) from None
             except jinja2.TemplateNotFound:
-                raise ContentError([Problem(str(self.content.template_dir / name), 1, 1, "missing template")]) from None
+                raise ContentError([Problem(where, 1, 1, "missing template")]) from None
             except UnicodeDecodeError:
-                raise ContentError([Problem(str(self.content.template_dir / name), 1, 1, "the template is not valid UTF-8 text")]) from None
+                raise ContentError([Problem(where, 1, 1, "the template is not valid UTF-8 text")]) from None
         return self._templates[fmt]
 
     def render(self, result: Result, fmt: str = "text") -> str:
+        """The result in one of `FORMATS`: JSON by code, the others by the content's templates."""
+        match fmt:
+            case "json":
+                return to_json(result.to_dict()) + "\n"
+            case "text" | "markdown" | "html":
+                return self._render_template(result, fmt)
+            case _:
+                raise TriageError(f"unknown format {fmt!r} (use one of: {', '.join(FORMATS)})")
+
+    def _render_template(self, result: Result, fmt: str) -> str:
         data = result.to_dict()
         template = self.template(fmt)
+        where = str(self.content.template_dir / str(template.name))
         try:
             text = template.render(result=data, **data)
         except SecurityError as exc:
-            raise ContentError([Problem(str(self.content.template_dir / template.name), 1, 1, f"template tried something not allowed: {exc}")]) from None
+            raise ContentError([Problem(where, 1, 1, f"template tried something not allowed: {exc}")]) from None
         except Exception as exc:  # an author's template can fail in many ways; none may crash the tool
-            line = _template_line(exc)
             message = f"template error: {exc.__class__.__name__}: {str(exc)[:200]}"
-            raise ContentError([Problem(str(self.content.template_dir / template.name), line, 1, message)]) from None
-        if fmt == "json":
-            try:
-                json.loads(text)
-            except ValueError as exc:
-                raise ContentError([Problem(str(self.content.template_dir / template.name), 1, 1, f"the JSON template does not produce valid JSON: {exc}")]) from None
+            raise ContentError([Problem(where, _template_line(exc), 1, message)]) from None
         return text if text.endswith("\n") else text + "\n"
 
 

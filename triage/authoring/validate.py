@@ -12,7 +12,7 @@ from ..content import load_content
 from ..engines import durable
 from ..errors import ContentError, Problem
 from ..evaluate import Result, Triage, all_headlines
-from ..model import FORMATS, NOT_SURE, Content, default_rules_dir
+from ..model import NOT_SURE, TEMPLATES, Content, default_rules_dir
 from ..render import Renderer, make_environment
 
 MAX_HEADLINE = 140
@@ -27,8 +27,8 @@ def check_templates(content: Content) -> list[Problem]:
     problems = []
     env = make_environment(content.template_dir)
     provided = _result_fields()
-    for fmt in FORMATS:
-        path = content.template_dir / f"result.{fmt}.j2"
+    for fmt, name in TEMPLATES.items():
+        path = content.template_dir / name
         try:
             source = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:

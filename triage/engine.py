@@ -8,13 +8,14 @@ The engine's only job is matching; staging, combining conclusions and defaults l
   off, a positive guard in every rule. It collects the due actions' rule names from the
   compiled engine directly instead of running one Python callback per fired rule.
 - `PythonEngine` evaluates the same conditions in plain Python. It is the test oracle, and
-  the engine on Python versions where durable-rules cannot be imported (3.13 and later).
+  the engine wherever durable-rules is not installed or cannot be imported (Python 3.13+).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import sys
 from typing import Protocol
 
 from .conditions import compile_condition, to_durable
@@ -61,9 +62,7 @@ class DurableEngine:
         try:
             from durable import engine as durable_engine
         except Exception as exc:
-            raise TriageError(
-                f"the durable engine cannot be used on this Python ({exc.__class__.__name__}); use --engine python"
-            ) from None
+            raise TriageError(_durable_missing(exc)) from None
 
         class QuietHost(durable_engine.Host):
             """A host that starts no timer threads; its actions are never run (see matching)."""
@@ -135,6 +134,15 @@ def _too_complex(content: Content, host_class, exc: Exception) -> list[Problem]:
                 f"rule {rule.id!r}: the durable engine cannot compile this condition ({exc}); make it simpler or split it into several rules",
             ))
     return problems or [Problem(str(content.root), 1, 1, f"the durable engine cannot compile the rules: {exc}")]
+
+
+def _durable_missing(exc: Exception) -> str:
+    """One line: why the durable engine cannot be used here, and what to do instead."""
+    if sys.version_info >= (3, 13):
+        return "the durable engine does not run on Python 3.13 or later; use --engine python (same results)"
+    if isinstance(exc, ModuleNotFoundError):
+        return "the durable engine is not installed: pip install 'muscle-triage[durable]' (needs a C compiler), or use --engine python (same results)"
+    return f"the durable engine cannot be used on this Python ({exc.__class__.__name__}); use --engine python (same results)"
 
 
 def _no_action(_closure) -> None:

@@ -1,4 +1,4 @@
-"""The JSON Schemas in docs/schema describe the content files the loader accepts.
+"""The JSON Schemas in rules/schema describe the content files the loader accepts.
 
 Editors use them for completion and early warnings (each shipped YAML file names its schema
 on its first line); `triage rules validate` stays the authority and also checks what a
@@ -22,7 +22,7 @@ from triage.yamlsafe import load_file
 
 from .conftest import MINI, ROOT, SHIPPED, TESTS
 
-SCHEMA_DIR = ROOT / "docs" / "schema"
+SCHEMA_DIR = ROOT / "rules" / "schema"
 SCHEMAS = {p.name.removesuffix(".schema.json"): json.loads(p.read_text()) for p in sorted(SCHEMA_DIR.glob("*.schema.json"))}
 FIRST_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
 

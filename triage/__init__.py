@@ -8,7 +8,7 @@ Library use:
     print(result.headline)
 """
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the only copy: pyproject.toml reads it ([tool.hatch.version])
 
 from .content import load_content  # noqa: E402
 from .evaluate import Result, Triage  # noqa: E402

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 from typing import Any
 
 from ..errors import ContentError, Problem, TriageError
@@ -26,7 +27,6 @@ NUMBER_DECIMALS = 4
 """durable-rules cannot read numbers written like 1e-05: numbers in facts keep 4 decimals."""
 MAX_FACT_FIELDS = 240
 """A fact holds at most about 255 fields; stay well below."""
-INSTALL_HINT = "pip install 'muscle-triage[durable]' (needs a C compiler), or use --engine python"
 
 _GUARD_KIND = "answers"
 _SESSION = "triage"
@@ -104,10 +104,7 @@ class DurableEngine:
             host_class = _quiet_host_class()
             import durable_rules_engine
         except Exception as exc:
-            raise TriageError(
-                f"the durable engine cannot be used here ({exc.__class__.__name__}: durable-rules is not installed "
-                f"or does not import on this Python); {INSTALL_HINT}"
-            ) from None
+            raise TriageError(_why_missing(exc)) from None
         self._host = host_class()
         self._ruleset = f"triage{next(_names)}"
         try:
@@ -144,6 +141,15 @@ class DurableEngine:
             return list(self._host.get_ruleset(self._ruleset).get_facts(_SESSION))
         except Exception:  # no state yet: nothing has ever been stored
             return []
+
+
+def _why_missing(exc: Exception) -> str:
+    """One line: why the durable engine cannot be used here, and what to do instead."""
+    if sys.version_info >= (3, 13):
+        return "the durable engine does not run on Python 3.13 or later; use --engine python (same results)"
+    if isinstance(exc, ModuleNotFoundError):
+        return "the durable engine is not installed: pip install 'muscle-triage[durable]' (needs a C compiler), or use --engine python (same results)"
+    return f"the durable engine cannot be used on this Python ({exc.__class__.__name__}); use --engine python (same results)"
 
 
 def _too_complex(content: Content, host_class: type, exc: Exception) -> list[Problem]:

@@ -189,9 +189,9 @@ def test_check_record_is_the_library_entry_point():
 
     first = check_record(Record("x", "1", {"feeling": "locked", "minutes": 45, "stretch_helps": "no"}), str(MINI))
     again = check_record(Record("x", "1", {"feeling": "locked", "minutes": 45, "stretch_helps": "no"}), str(MINI))
-    assert first == again and first["urgency"] == "urgent"
+    assert first == again and first.ok and first.record()["urgency"] == "urgent"
     bad = check_record(Record("y", None, {"feeling": "wobbly"}), str(MINI))
-    assert bad["ok"] is False and "wobbly" in bad["error"]
+    assert bad.ok is False and bad.record()["ok"] is False and "wobbly" in bad.error
 
 
 def test_a_dying_worker_never_leaves_a_silent_gap(tmp_path, monkeypatch):
@@ -216,10 +216,10 @@ def test_a_dying_worker_never_leaves_a_silent_gap(tmp_path, monkeypatch):
     monkeypatch.setattr(batch_module, "check_record", deadly)
     monkeypatch.setattr(batch_module, "CHUNK", 50)
     out = list(batch_module.run(records, jobs=2, rules_dir=str(MINI)))
-    assert [o["source"] for o in out] == [r.source for r in records]
-    failed = [o["source"] for o in out if not o["ok"]]
+    assert [o.source for o in out] == [r.source for r in records]
+    failed = [o.source for o in out if not o.ok]
     assert "killer" in failed and len(failed) == 50
-    assert all(o["ok"] for o in out[:200]) and all(o["ok"] for o in out[300:])
+    assert all(o.ok for o in out[:200]) and all(o.ok for o in out[300:])
 
 
 def test_a_repeated_csv_column_is_refused_not_silently_dropped(runner, tmp_path):

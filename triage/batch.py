@@ -7,21 +7,16 @@ under a distributed scheduler such as Dask (see docs/scaling.md).
 
 from __future__ import annotations
 
-import hashlib
-import re
-import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 from .content import load_content
-from .model import URGENCY_LEVELS, urgency_rank
-from .errors import InputError, TriageError
+from .errors import InputError
 from .evaluate import Triage
-from .files import write_private_atomically
+from .outcome import Outcome, Summary
 from .records import Record
 from .render import Renderer
 
@@ -38,18 +33,14 @@ def _checker(rules_dir: str | None, engine: str | None) -> tuple[Triage, Rendere
     return _LOADED[key]
 
 
-def _summary(triage: Triage, raw: dict) -> dict:
+def summarize(triage: Triage, raw: dict) -> Summary:
+    """The decision for one answer set, without building the worded result (what batch needs)."""
     decision = triage.decide(raw)  # checks and coerces the answers itself
     reasons = [r.reason for r in decision.urgency_rules] or [triage.content.outcomes.fallback_reason]
-    fired = [r.id for r in decision.fired]
-    return _fields(decision.classification, decision.urgency, triage.headline(decision), reasons, decision.advice_ids, fired)
-
-
-def _fields(classification: str, urgency: str, headline: str, reasons: list, advice: list, fired: list) -> dict:
-    return {
-        "classification": classification, "urgency": urgency, "headline": headline,
-        "reasons": reasons, "advice": advice, "fired_rules": fired,
-    }
+    return Summary(
+        decision.classification, decision.urgency, triage.headline(decision), tuple(reasons),
+        tuple(decision.advice_ids), tuple(r.id for r in decision.fired),
+    )
 
 
 def check_record(
@@ -58,32 +49,30 @@ def check_record(
     engine: str | None = None,
     render: str | None = None,
     compare_rules: str | None = None,
-) -> dict:
-    """The outcome for one record, as plain JSON-ready data; never raises for bad input."""
+) -> Outcome:
+    """The outcome for one record; never raises for bad input (bad content does raise)."""
     triage, renderer = _checker(rules_dir, engine)  # bad content is not a record's fault: it raises
     record = record.parsed(triage.content)
-    out: dict = {"source": record.source, "id": record.id}
-    if record.error is not None:
-        return {**out, "ok": False, "error": record.error}
+    if record.error is not None or record.raw is None:
+        return Outcome(record.source, record.id, error=record.error or "no answers")
     try:
+        rendered = None
         if render:  # the full result is needed anyway: summarize it instead of deciding twice
             result = triage.evaluate(record.raw)
-            out.update(ok=True, **_fields(
-                result.classification, result.urgency, result.headline, [r.text for r in result.urgency_reasons],
-                [a.id for a in result.advice], result.fired_rules,
-            ))
-            out["rendered"] = renderer.render(result, render)
+            summary = Summary(
+                result.classification, result.urgency, result.headline, tuple(r.text for r in result.urgency_reasons),
+                tuple(a.id for a in result.advice), tuple(result.fired_rules),
+            )
+            rendered = renderer.render(result, render)
         else:
-            out.update(ok=True, **_summary(triage, record.raw))
-        if compare_rules:
-            old_triage, _ = _checker(compare_rules, engine)
-            out["old"] = _summary(old_triage, record.raw)
+            summary = summarize(triage, record.raw)
+        old = summarize(_checker(compare_rules, engine)[0], record.raw) if compare_rules else None
     except InputError as exc:
-        return {**out, "ok": False, "error": "; ".join(p.message for p in exc.problems)}
-    return out
+        return Outcome(record.source, record.id, error="; ".join(p.message for p in exc.problems))
+    return Outcome(record.source, record.id, summary, rendered=rendered, old=old)
 
 
-def _check_chunk(records: list[Record], options: dict) -> list[dict]:
+def _check_chunk(records: list[Record], options: dict) -> list[Outcome]:
     return [check_record(r, **options) for r in records]
 
 
@@ -98,12 +87,12 @@ def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _died(chunk: list[Record]) -> list[dict]:
+def _died(chunk: list[Record]) -> list[Outcome]:
     message = "a worker process stopped while checking this record, so it was not checked"
-    return [{"source": r.source, "id": r.id, "ok": False, "error": message} for r in chunk]
+    return [Outcome(r.source, r.id, error=message) for r in chunk]
 
 
-def run(records: Iterable[Record], jobs: int = 1, **options) -> Iterator[dict]:
+def run(records: Iterable[Record], jobs: int = 1, **options: Any) -> Iterator[Outcome]:
     """Outcomes in input order. With jobs > 1, chunks run in worker processes.
 
     Only a bounded number of chunks is in flight, so memory stays flat however many records
@@ -159,111 +148,3 @@ def _drain_one(in_flight: deque, pool: ProcessPoolExecutor, jobs: int, options: 
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
     return ProcessPoolExecutor(jobs)
-
-
-# --- counting and comparing -----------------------------------------------------------------
-
-
-@dataclass
-class Tally:
-    """What the summary line and the report count."""
-
-    read: int = 0
-    errors: int = 0
-    by_urgency: Counter = field(default_factory=Counter)
-    by_classification: Counter = field(default_factory=Counter)
-    failed_on: int = 0
-    started: float = field(default_factory=time.perf_counter)
-
-    def add(self, outcome: dict, fail_on: str | None = None) -> None:
-        self.read += 1
-        if not outcome["ok"]:
-            self.errors += 1
-            return
-        self.by_urgency[outcome["urgency"]] += 1
-        self.by_classification[outcome["classification"]] += 1
-        if fail_on and urgency_rank(outcome["urgency"]) >= urgency_rank(fail_on):
-            self.failed_on += 1
-
-    def line(self) -> str:
-        seconds = max(time.perf_counter() - self.started, 1e-9)
-        levels = ", ".join(f"{level} {self.by_urgency[level]}" for level in reversed(URGENCY_LEVELS) if self.by_urgency[level])
-        return (
-            f"read {self.read} records: {self.read - self.errors} triaged, {self.errors} errors"
-            + (f"; {levels}" if levels else "")
-            + f"; {seconds:.2f} s, {self.read / seconds:.0f} records/s"
-        )
-
-    def exit_code(self) -> int:
-        return 2 if self.errors or not self.read else 1 if self.failed_on else 0
-
-
-def change_kind(outcome: dict) -> str | None:
-    """How a record's result changed between the old and new rules, or None."""
-    old, new = outcome.get("old"), outcome
-    if not outcome["ok"] or old is None:
-        return None
-    step = urgency_rank(new["urgency"]) - urgency_rank(old["urgency"])
-    if step > 0:
-        return "more urgent"
-    if step < 0:
-        return "less urgent"
-    if new["classification"] != old["classification"]:
-        return "reclassified"
-    if set(new["advice"]) != set(old["advice"]):
-        return "advice changed"
-    return None
-
-
-def describe_change(outcome: dict) -> dict:
-    old = outcome["old"]
-    keep = ("classification", "urgency", "advice")
-    return {
-        "source": outcome["source"],
-        "id": outcome["id"],
-        "change": change_kind(outcome),
-        "old": {k: old[k] for k in keep},
-        "new": {k: outcome[k] for k in keep},
-        "rules_only_old": sorted(set(old["fired_rules"]) - set(outcome["fired_rules"])),
-        "rules_only_new": sorted(set(outcome["fired_rules"]) - set(old["fired_rules"])),
-    }
-
-
-# --- files ------------------------------------------------------------------------------------
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_name(label: str, suffix: str, key: str | None = None) -> str:
-    """A file name from an id or source that cannot leave its folder; `key` keeps names apart."""
-    base = _UNSAFE.sub("-", label).strip(".-")[:80] or "record"
-    digest = hashlib.sha256((key or label).encode("utf-8", "replace")).hexdigest()[:10]
-    return f"{base}-{digest}{suffix}"
-
-
-def write_rendered(out_dir: Path, outcome: dict, suffix: str) -> Path:
-    # Two records may share an id; their sources differ, so the names do too.
-    name = safe_name(outcome["id"] or outcome["source"], suffix, key=f"{outcome['id']}\n{outcome['source']}")
-    target = (out_dir / name).resolve()
-    if target.parent != out_dir.resolve():
-        raise TriageError(f"refusing to write outside {out_dir}: {name}")
-    write_private_atomically(str(target), outcome["rendered"])
-    return target
-
-
-def process(
-    records: Iterable[Record],
-    emit: Callable[[dict], None],
-    jobs: int = 1,
-    fail_on: str | None = None,
-    on_progress: Callable[[int], None] | None = None,
-    **options,
-) -> Tally:
-    """Run every record, hand each outcome to `emit` in input order, and count."""
-    tally = Tally()
-    for outcome in run(records, jobs, **options):
-        tally.add(outcome, fail_on)
-        emit(outcome)
-        if on_progress is not None and tally.read % 500 == 0:
-            on_progress(tally.read)
-    return tally

@@ -19,10 +19,11 @@ from .content import load_content
 from .engines import ENGINES
 from .errors import Interrupted, TriageError
 from .evaluate import Triage
-from .files import AtomicOutput, write_atomically, write_private_atomically
-from .model import FORMATS, URGENCY_LEVELS, urgency_rank
+from .files import write_atomically, write_private_atomically
+from .model import FORMATS, TEMPLATES, URGENCY_LEVELS, urgency_rank
 from .questionnaire import run_questionnaire, summary
 from .render import Renderer
+from .reports import WRITERS
 
 
 class TriageGroup(click.Group):
@@ -115,20 +116,20 @@ def check(answers_file: str, rules_dir: str | None, engine: str | None, fmt: str
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @content_options
-@click.option("--format", "-f", "fmt", type=click.Choice(["jsonl", "csv", "report", "html"]), default=None,
+@click.option("--format", "-f", "fmt", type=click.Choice(list(WRITERS)), default=None,
               help="jsonl (default when standard output is not a terminal), csv, report (Markdown) or html.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically: the old file stays until the new one is complete).")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
               help="Also write each record's full result as its own file in this folder.")
-@click.option("--out-format", type=click.Choice(["text", "markdown", "html"]), default="text", show_default=True,
+@click.option("--out-format", type=click.Choice(list(TEMPLATES)), default="text", show_default=True,
               help="Format of the files written to --out-dir.")
 @click.option("--pattern", default=None, help="Glob for files inside folders (default: answer-file endings).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Worker processes (default: all cores).")
 @click.option("--fail-on", type=click.Choice(URGENCY_LEVELS), default=None,
               help="Exit with code 1 when any record is at or above this urgency.")
 @click.option("--compare-rules", type=click.Path(file_okay=False, exists=True), default=None,
-              help="Old content folder: list only the records whose result changed, old -> new.")
+              help="Old content folder: list only the records whose result changed, old -> new (jsonl or report).")
 def batch(inputs, rules_dir, engine, fmt, output, out_dir, out_format, pattern, jobs, fail_on, compare_rules) -> None:
     """Triage many saved answer sets: files, folders, JSON Lines, CSV or FHIR.
 
@@ -146,59 +147,23 @@ def batch(inputs, rules_dir, engine, fmt, output, out_dir, out_format, pattern, 
       triage batch forms.csv --format csv --out-dir results/
       triage batch saved/ --compare-rules old-rules/ --rules new-rules/
     """
-    from .batch import process, write_rendered
-    from .records import read_all
-    from .reports import DiffWriter, make_writer
+    from .batchrun import BatchOptions, run_batch
 
-    fmt = fmt or ("report" if sys.stdout.isatty() and not output else "jsonl")
-    content = load_content(rules_dir)
-    if compare_rules:
-        load_content(compare_rules)  # a broken old folder is reported before any work starts
-    jobs = jobs or os.cpu_count() or 1
-    try:
-        sink = AtomicOutput(output) if output else None
-    except OSError as exc:
-        raise TriageError(f"cannot write {output}: {exc.strerror or exc}") from None
-    out = sink.file if sink else sys.stdout
-    writer = DiffWriter(out, fmt) if compare_rules else make_writer(fmt, out)
-    folder = Path(out_dir) if out_dir else None
-    suffix = {"text": ".txt", "markdown": ".md", "html": ".html"}[out_format]
-
-    def emit(outcome: dict) -> None:
-        writer.add(outcome)
-        if folder and outcome.get("rendered"):
-            write_rendered(folder, outcome, suffix)
-
+    options = BatchOptions(
+        inputs, fmt or ("report" if sys.stdout.isatty() and not output else "jsonl"), rules_dir, engine, output,
+        out_dir, out_format, pattern, jobs or os.cpu_count() or 1, fail_on, compare_rules,
+    )
     show_progress = sys.stderr.isatty()
 
     def progress(count: int) -> None:
         click.echo(f"\r{count} records...", err=True, nl=False)
 
-    try:
-        if folder:
-            folder.mkdir(parents=True, exist_ok=True)
-        tally = process(
-            read_all(inputs, content, pattern), emit, jobs=jobs, fail_on=fail_on,
-            on_progress=progress if show_progress else None,
-            rules_dir=rules_dir, engine=engine, render=out_format if folder else None, compare_rules=compare_rules,
-        )
-        writer.close()
-        if sink:
-            sink.commit()
-    except OSError as exc:
-        if sink:
-            sink.abort()
-        where = exc.filename or output or out_dir or "the output"
-        raise TriageError(f"cannot write {where}: {exc.strerror or exc}; nothing was left half-written") from None
-    except BaseException:
-        if sink:
-            sink.abort()
-        raise
+    tally, changes = run_batch(options, on_progress=progress if show_progress else None)
     if show_progress:
         click.echo("\r", err=True, nl=False)
     click.echo(tally.line(), err=True)
-    if compare_rules:
-        click.echo(writer.summary(), err=True)
+    if changes:
+        click.echo(changes, err=True)
     sys.exit(tally.exit_code())
 
 

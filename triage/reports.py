@@ -1,7 +1,9 @@
-"""Batch output formats: JSON Lines, CSV, and a Markdown or HTML report.
+"""Batch output formats: JSON Lines, CSV, and a Markdown or HTML report. One registry, `WRITERS`.
 
 JSON Lines and CSV stream one line per record; the report needs every record to sort by
-urgency, so it keeps only a short row for each.
+urgency, so it keeps only a short row for each. With --compare-rules a `DiffWriter` lists only
+the records whose result changed (`DIFF_FORMATS`). Adding a format: a class with `add(outcome)`
+and `close()`, registered below.
 """
 
 from __future__ import annotations
@@ -10,25 +12,32 @@ import csv
 import html
 import json
 from collections import Counter
-from typing import TextIO
+from collections.abc import Callable
+from typing import Literal, Protocol, TextIO
 
-from .batch import change_kind, describe_change
 from .model import CLASSIFICATIONS, URGENCY_LEVELS, urgency_rank
+from .outcome import CHANGE_KINDS, Outcome
 from .render import markdown_text, plain
 
-FORMATS = ("jsonl", "csv", "report", "html")
+BatchFormat = Literal["jsonl", "csv", "report", "html"]
 
 
-def _public(outcome: dict) -> dict:
-    return {k: v for k, v in outcome.items() if k not in ("rendered", "old")}
+class Writer(Protocol):
+    def add(self, outcome: Outcome) -> None:
+        """Take one outcome (in input order)."""
+        ...
+
+    def close(self) -> None:
+        """Write whatever waits for the last outcome (a report's tables)."""
+        ...
 
 
 class JsonlWriter:
     def __init__(self, out: TextIO):
         self.out = out
 
-    def add(self, outcome: dict) -> None:
-        self.out.write(json.dumps(_public(outcome), ensure_ascii=False) + "\n")
+    def add(self, outcome: Outcome) -> None:
+        self.out.write(json.dumps(outcome.record(), ensure_ascii=False) + "\n")
 
     def close(self) -> None:
         pass
@@ -41,8 +50,9 @@ class CsvWriter:
         self.writer = csv.writer(out, lineterminator="\n")
         self.writer.writerow(self.COLUMNS)
 
-    def add(self, outcome: dict) -> None:
-        self.writer.writerow([_cell(outcome.get(c)) for c in self.COLUMNS])
+    def add(self, outcome: Outcome) -> None:
+        record = outcome.record()
+        self.writer.writerow([_cell(record.get(c)) for c in self.COLUMNS])
 
     def close(self) -> None:
         pass
@@ -61,14 +71,12 @@ class ReportWriter:
         self.rows: list[tuple[int, int, str, str, str, str]] = []
         self.errors: list[tuple[str, str]] = []
 
-    def add(self, outcome: dict) -> None:
-        if outcome["ok"]:
-            self.rows.append((
-                -urgency_rank(outcome["urgency"]), len(self.rows), outcome["urgency"],
-                outcome["classification"], outcome["headline"], _label(outcome),
-            ))
+    def add(self, outcome: Outcome) -> None:
+        s = outcome.summary
+        if s is not None:
+            self.rows.append((-urgency_rank(s.urgency), len(self.rows), s.urgency, s.classification, s.headline, _label(outcome)))
         else:
-            self.errors.append((_label(outcome), outcome["error"]))
+            self.errors.append((_label(outcome), outcome.error or ""))
 
     def close(self) -> None:
         self.rows.sort()
@@ -113,20 +121,34 @@ class ReportWriter:
         w("</ul>\n</body>\n</html>\n")
 
 
-def _label(outcome: dict) -> str:
-    return outcome["source"] + (f" (id {outcome['id']})" if outcome.get("id") else "")
+def _label(outcome: Outcome) -> str:
+    return outcome.source + (f" (id {outcome.id})" if outcome.id else "")
 
 
 def _md(text: str) -> str:
     return markdown_text(text)
 
 
-def make_writer(fmt: str, out: TextIO):
-    if fmt == "jsonl":
-        return JsonlWriter(out)
-    if fmt == "csv":
-        return CsvWriter(out)
-    return ReportWriter(out, as_html=fmt == "html")
+WRITERS: dict[str, Callable[[TextIO], Writer]] = {
+    "jsonl": JsonlWriter,
+    "csv": CsvWriter,
+    "report": ReportWriter,
+    "html": lambda out: ReportWriter(out, as_html=True),
+}
+DIFF_FORMATS = ("jsonl", "report")
+"""The formats --compare-rules can write."""
+
+
+def make_writer(fmt: str, out: TextIO, compare: bool = False) -> Writer:
+    """The registered writer for `fmt` (a DiffWriter with `compare`); ValueError on an unknown one."""
+    if compare:
+        if fmt not in DIFF_FORMATS:
+            raise ValueError(f"--compare-rules writes {' or '.join(DIFF_FORMATS)}, not {fmt}")
+        return DiffWriter(out, fmt)
+    try:
+        return WRITERS[fmt](out)
+    except KeyError:
+        raise ValueError(f"unknown batch format {fmt!r} (known: {', '.join(WRITERS)})") from None
 
 
 class DiffWriter:
@@ -137,10 +159,10 @@ class DiffWriter:
         self.counts: Counter = Counter()
         self.changes: list[dict] = []
 
-    def add(self, outcome: dict) -> None:
-        if change_kind(outcome) is None:
+    def add(self, outcome: Outcome) -> None:
+        if outcome.change() is None:
             return
-        change = describe_change(outcome)
+        change = outcome.change_record()
         self.counts[change["change"]] += 1
         if self.fmt == "jsonl":
             self.out.write(json.dumps(change, ensure_ascii=False) + "\n")
@@ -152,8 +174,7 @@ class DiffWriter:
             return
         w = self.out.write
         w("# Changes after the rules change\n\n")
-        kinds = ("more urgent", "less urgent", "reclassified", "advice changed")
-        w("| change | records |\n|---|---|\n" + "".join(f"| {k} | {self.counts[k]} |\n" for k in kinds))
+        w("| change | records |\n|---|---|\n" + "".join(f"| {k} | {self.counts[k]} |\n" for k in CHANGE_KINDS))
         w("\n")
         for c in self.changes:
             old, new = c["old"], c["new"]
@@ -164,5 +185,4 @@ class DiffWriter:
             w(f"; rules only before: {', '.join(c['rules_only_old']) or 'none'}; only now: {', '.join(c['rules_only_new']) or 'none'}\n")
 
     def summary(self) -> str:
-        kinds = ("more urgent", "less urgent", "reclassified", "advice changed")
-        return "changed: " + ", ".join(f"{self.counts[k]} {k}" for k in kinds)
+        return "changed: " + ", ".join(f"{self.counts[k]} {k}" for k in CHANGE_KINDS)

@@ -331,7 +331,6 @@ def lint_command(rules_dir: str | None, engine: str | None, seeds: str | None, f
       triage rules lint
       triage rules lint --rules ./my-rules --seeds ../shared/seeds
     """
-    from pathlib import Path
 
     from .authoring.cases import run_cases
     from .authoring.lint import lint

@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from .conditions import flags_read
+from .engines import durable
 from .errors import ContentError, InputError, Problem
+from .fieldcheck import UNREADABLE, Checker, ConditionReader, kind_of
 from .model import (
     ANSWER_ID,
     CLASSIFICATIONS,
-    TEMPLATES,
     ITEM_ID,
+    NOT_SURE,
     NUMBER_LIMIT,
+    TEMPLATES,
     URGENCY_LEVELS,
     AdviceItem,
     Content,
@@ -27,12 +30,9 @@ from .model import (
     Outcomes,
     Question,
     Rule,
-    NOT_SURE,
     Source,
     default_rules_dir,
 )
-from .engines import durable
-from .fieldcheck import UNREADABLE, Checker, ConditionReader, kind_of
 from .questiontypes import QUESTION_TYPES
 from .yamlsafe import LocatedDict, LocatedList, Mark, is_finite_number, load_file
 

@@ -36,9 +36,9 @@ from typing import Any
 
 from . import __version__
 from .answers import check_answers, record_id
+from .errors import AnswerError, Problem
 from .model import NOT_SURE, All, AnyOf, Compare, Condition, Content, Question
 from .operators import operator
-from .errors import AnswerError, Problem
 from .yamlsafe import is_finite_number
 
 QUESTIONNAIRE_URL = "urn:muscle-triage:questionnaire"

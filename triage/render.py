@@ -14,9 +14,9 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from .model import FORMATS, TEMPLATES, Content
 from .errors import ContentError, Problem, TriageError
 from .evaluate import Result
+from .model import FORMATS, TEMPLATES, Content
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import random
 
-from .model import NOT_SURE
-from .model import Content
+from .model import NOT_SURE, Content
 
 
 def random_answers(content: Content, rng: random.Random, skip: float = 0.4) -> dict:

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..answers import check_answers
-from ..model import CLASSIFICATIONS, URGENCY_LEVELS, Content, urgency_rank
 from ..errors import InputError, Problem
 from ..evaluate import Result, Triage
+from ..model import CLASSIFICATIONS, URGENCY_LEVELS, Content, urgency_rank
 from ..render import Renderer
 from ..yamlsafe import LocatedDict, LocatedList, load_file
 

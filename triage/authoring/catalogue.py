@@ -17,7 +17,6 @@ from pathlib import Path
 
 from ..conditions import flags_read, questions_read
 from ..model import URGENCY_LEVELS, Content, Question, Rule
-from ..operators import or_list
 from .describe import ConditionWords, md, number_text, quote
 
 REGENERATE = "triage rules docs"

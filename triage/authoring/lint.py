@@ -16,12 +16,12 @@ from pathlib import Path
 
 from ..answers import to_fact
 from ..conditions import compile_condition, flags_read, leaves, questions_read
-from ..model import NOT_SURE, Compare, Condition, Content, Question, Rule, urgency_rank
-from ..operators import flag_key
 from ..errors import Problem
 from ..evaluate import all_headlines
-from .readability import grade, measurable
+from ..model import NOT_SURE, Compare, Condition, Content, Question, Rule, urgency_rank
+from ..operators import flag_key
 from ..yamlsafe import LocatedDict, LocatedList, load_file
+from .readability import grade, measurable
 
 MAX_GRADE = 8.0
 MAX_HEADLINE_GRADE = 6.0

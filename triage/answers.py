@@ -28,11 +28,11 @@ def check_answers(content: Content, raw: Mapping, path: str = "<answers>") -> An
     """Validate a whole answer mapping; report every bad field at once."""
     problems: list[Problem] = []
     answers: Answers = {}
-    located = isinstance(raw, LocatedDict)
+    located = raw if isinstance(raw, LocatedDict) else None
     for key, value in raw.items():
         if key == RECORD_ID:
             continue
-        mark = raw.where(key) if located else Mark((1, 1))
+        mark = located.where(key) if located is not None else Mark((1, 1))
         question = content.question_by_id.get(key) if isinstance(key, str) else None
         if question is None:
             problems.append(Problem(path, mark.line, mark.column, f"field {str(key)[:40]!r}: unknown question id"))
@@ -42,7 +42,7 @@ def check_answers(content: Content, raw: Mapping, path: str = "<answers>") -> An
         try:
             answers[key] = coerce_answer(question, value)
         except ValueError as exc:
-            at = raw.where_value(key) if located else mark
+            at = located.where_value(key) if located is not None else mark
             problems.append(Problem(path, at.line, at.column, f"field {key!r}: {exc}"))
     if problems:
         raise AnswerError(problems)

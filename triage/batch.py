@@ -8,8 +8,8 @@ under a distributed scheduler such as Dask (see docs/scaling.md).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -120,7 +120,7 @@ def run(records: Iterable[Record], jobs: int = 1, **options: Any) -> Iterator[Ou
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _submit(pool: ProcessPoolExecutor, chunk: list[Record], options: dict):
+def _submit(pool: ProcessPoolExecutor, chunk: list[Record], options: dict) -> Future[list[Outcome]] | None:
     """A future for the chunk, or None when the pool is already broken (retried later)."""
     try:
         return pool.submit(_check_chunk, chunk, options)
@@ -128,7 +128,9 @@ def _submit(pool: ProcessPoolExecutor, chunk: list[Record], options: dict):
         return None
 
 
-def _drain_one(in_flight: deque, pool: ProcessPoolExecutor, jobs: int, options: dict):
+def _drain_one(
+    in_flight: deque, pool: ProcessPoolExecutor, jobs: int, options: dict
+) -> Generator[Outcome, None, ProcessPoolExecutor]:
     chunk, future = in_flight.popleft()
     try:
         if future is not None:

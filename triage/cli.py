@@ -10,11 +10,12 @@ import os
 import sys
 from functools import wraps
 from pathlib import Path
+from typing import Any
 
 import click
 
 from . import __version__
-from .answerfile import dump_answers, load_answers
+from .answerfile import SaveFormat, dump_answers, load_answers
 from .content import load_content
 from .engines import ENGINES
 from .errors import Interrupted, TriageError
@@ -29,7 +30,7 @@ from .reports import WRITERS
 class TriageGroup(click.Group):
     """Turns library errors into a message on stderr and an exit code."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except TriageError as exc:
@@ -130,7 +131,11 @@ def check(answers_file: str, rules_dir: str | None, engine: str | None, fmt: str
               help="Exit with code 1 when any record is at or above this urgency.")
 @click.option("--compare-rules", type=click.Path(file_okay=False, exists=True), default=None,
               help="Old content folder: list only the records whose result changed, old -> new (jsonl or report).")
-def batch(inputs, rules_dir, engine, fmt, output, out_dir, out_format, pattern, jobs, fail_on, compare_rules) -> None:
+def batch(
+    inputs: tuple[str, ...], rules_dir: str | None, engine: str | None, fmt: str | None, output: str | None,
+    out_dir: str | None, out_format: str, pattern: str | None, jobs: int | None, fail_on: str | None,
+    compare_rules: str | None,
+) -> None:
     """Triage many saved answer sets: files, folders, JSON Lines, CSV or FHIR.
 
     INPUTS are answer files (YAML or JSON), folders (searched recursively), JSON Lines
@@ -192,7 +197,7 @@ class ClickPrompter:
               help="Save as YAML, or as an HL7 FHIR R4 QuestionnaireResponse (JSON).")
 @click.option("--answers", "resume_path", type=click.Path(dir_okay=False), default=None,
               help="Start from the answers in this saved file (YAML, JSON or FHIR) and ask only the rest.")
-def ask(rules_dir: str | None, engine: str | None, fmt: str, save_path: str | None, save_format: str,
+def ask(rules_dir: str | None, engine: str | None, fmt: str, save_path: str | None, save_format: SaveFormat,
         resume_path: str | None) -> None:
     """Answer the questions in the terminal and get a result.
 

@@ -128,14 +128,12 @@ class Triage:
         """Just the decision for one answer set: what batch work needs, without the wording."""
         answers = self.prepare(answers)
         fired = self._fire(answers)
+        levels = {r.id: r.urgency for r in fired if r.urgency}
         urgency_rules = sorted(
-            (r for r in fired if r.urgency),
-            key=lambda r: (not r.red_flag, -urgency_rank(r.urgency), r.id),
+            (r for r in fired if r.id in levels),
+            key=lambda r: (not r.red_flag, -urgency_rank(levels[r.id]), r.id),
         )
-        if urgency_rules:
-            urgency = max((r.urgency for r in urgency_rules), key=urgency_rank)
-        else:
-            urgency = self.content.outcomes.fallback_urgency
+        urgency = max(levels.values(), key=urgency_rank, default=self.content.outcomes.fallback_urgency)
         votes = Counter(r.classification for r in fired if r.classification and r.classification != "unclear")
         top = max(votes.values(), default=0)
         leaders = sorted(c for c, n in votes.items() if n == top)

@@ -32,6 +32,7 @@ exported as given; dropping them is `drop_hidden`'s job.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from . import __version__
@@ -95,8 +96,9 @@ def _enable_when(content: Content, condition: Condition) -> tuple[list[dict], st
             exists = {"question": q.id, "operator": "exists", "answerBoolean": condition.value}
             return None if q.type == "multi" else ([exists], "all")
         values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
-        answers = [_typed(q, v, "answer") for v in values]
-        if any(a is None for a in answers):
+        typed = [_typed(q, v, "answer") for v in values]
+        answers = [a for a in typed if a is not None]
+        if len(answers) != len(typed):
             return None
         return [{"question": q.id, "operator": fhir_operator, **a} for a in answers], ("all" if condition.op == "all_of" else "any")
     if isinstance(condition, (All, AnyOf)):
@@ -179,7 +181,7 @@ def _error(path: str, message: str) -> AnswerError:
     return AnswerError([Problem(path, 1, 1, message)])
 
 
-def _flatten(content: Content, items: Any, where: str, path: str):
+def _flatten(content: Content, items: Any, where: str, path: str) -> Iterator[dict]:
     """Question items at any depth: groups and answers' nested items are walked through."""
     if not isinstance(items, list):
         raise _error(path, f"{where}: 'item' must be a list")

@@ -6,7 +6,9 @@ author sees every problem in a file at once, each with its line and column.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from .errors import Problem
@@ -65,7 +67,7 @@ class Checker:
             return False
         return value
 
-    def id_list(self, data: LocatedDict, key: str, what: str, pattern=ITEM_ID) -> tuple[str, ...]:
+    def id_list(self, data: LocatedDict, key: str, what: str, pattern: re.Pattern[str] = ITEM_ID) -> tuple[str, ...]:
         value = data.get(key, [])
         if not isinstance(value, list):
             self.problem(data.where_value(key), f"{what}: {key!r} must be a list, got {kind_of(value)}")
@@ -215,24 +217,25 @@ class ConditionReader:
                     return None
                 return raw
             case "threshold":
-                return self._coerced(lambda: coerce_number(q, raw, whole=False), mark, where)
+                return self._coerced(partial(coerce_number, whole=False), q, raw, mark, where)
             case "item":
-                return self._coerced(lambda: coerce_item(q, raw), mark, where)
+                return self._coerced(coerce_item, q, raw, mark, where)
             case "items":
                 if not isinstance(raw, list) or not raw:
                     self.checker.problem(mark, f"{where}: needs a non-empty list of options")
                     return None
                 values = [
-                    self._coerced(lambda v=v: coerce_item(q, v), raw.where(i) if isinstance(raw, LocatedList) else mark, where)
+                    self._coerced(coerce_item, q, v, raw.where(i) if isinstance(raw, LocatedList) else mark, where)
                     for i, v in enumerate(raw)
                 ]
                 return None if any(v is None for v in values) else tuple(values)
             case _:
                 raise TypeError(f"unknown value shape {op.value!r} of operator {op.name!r}")
 
-    def _coerced(self, coerce: Callable[[], Any], mark: Mark, where: str) -> Any:
+    def _coerced(self, coerce: Callable[[Question, Any], Any], q: Question, raw: Any, mark: Mark, where: str) -> Any:
+        """The value coerced to the question, or None after reporting why it does not fit."""
         try:
-            return coerce()
+            return coerce(q, raw)
         except ValueError as exc:
             self.checker.problem(mark, f"{where}: {exc}")
             return None

@@ -6,6 +6,7 @@ over the target only when complete: a reader sees the old complete file or the n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -43,10 +44,8 @@ class AtomicOutput:
     def abort(self) -> None:
         if not self.file.closed:
             self.file.close()
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(self.tmp)
-        except OSError:
-            pass
 
 
 def write_atomically(path: str, text: str, mode: int | None = None) -> None:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Union, get_args
+from typing import Any, Literal, get_args
 
 Urgency = Literal["self_care", "routine", "soon", "urgent", "emergency"]
 Classification = Literal["twitch", "cramp", "spasm", "unclear"]
@@ -30,7 +30,7 @@ NUMBER_LIMIT = 1e9
 
 
 def urgency_rank(level: str) -> int:
-    return URGENCY_LEVELS.index(level)  # type: ignore[arg-type]  # ValueError on an unknown level
+    return URGENCY_LEVELS.index(level)  # ValueError when `level` is not one
 
 
 # --- conditions (rules' `when` and questions' `show_if`) ------------------------------------
@@ -67,7 +67,7 @@ class Flag:
     line: int = 0
 
 
-Condition = Union[Compare, All, AnyOf, Not, Flag]
+Condition = Compare | All | AnyOf | Not | Flag
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,9 @@ def or_list(items: list[str], word: str = "or") -> str:
     return ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
-def _threshold_operator(name: str, op: str, opposite: str, fhir: str, words: str, compare) -> Operator:
+def _threshold_operator(
+    name: str, op: str, opposite: str, fhir: str, words: str, compare: Callable[[Any, Any], bool]
+) -> Operator:
     return Operator(
         name, frozenset({"number"}), "threshold", _threshold(compare), _durable_threshold(op, opposite),
         lambda v, _: words.format(v[0]), fhir,

@@ -8,7 +8,7 @@ to the previous question, `?` shows the help, and "not sure" is offered where al
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from .answers import Answers, visible
 from .model import NOT_SURE, Content, Question
@@ -82,7 +82,7 @@ def _option_id(question: Question, typed: str) -> str:
     raise ValueError(f"{typed[:30]!r} is not one of the choices; please type its number")
 
 
-def default_reply(question: Question, value: object) -> str:
+def default_reply(question: Question, value: Any) -> str:
     """How a previous answer is offered as the default when a question is asked again."""
     if value == NOT_SURE:
         return "not sure"

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from . import answerfile
 from .answerfile import answer_sets
@@ -83,7 +83,7 @@ def _error_text_with_place(exc: InputError) -> str:
     return f"line {problem.line}, column {problem.column}: {problem.message}{more}"
 
 
-def _lines(stream: io.BufferedIOBase, path: str) -> Iterator[tuple[int, str | None, str | None]]:
+def _lines(stream: BinaryIO, path: str) -> Iterator[tuple[int, str | None, str | None]]:
     """(line number, text, error) for each non-empty line, without loading the whole file."""
     for number, data in enumerate(iter(lambda: stream.readline(MAX_LINE + 2), b""), 1):
         if len(data.rstrip(b"\r\n")) > MAX_LINE:
@@ -100,7 +100,7 @@ def _lines(stream: io.BufferedIOBase, path: str) -> Iterator[tuple[int, str | No
             yield number, text, None
 
 
-def read_jsonl(stream: io.BufferedIOBase, path: str, content: Content) -> Iterator[Record]:
+def read_jsonl(stream: BinaryIO, path: str, content: Content) -> Iterator[Record]:
     empty = True
     for number, text, error in _lines(stream, path):
         empty = False
@@ -110,7 +110,7 @@ def read_jsonl(stream: io.BufferedIOBase, path: str, content: Content) -> Iterat
         yield Record(path, error="the file has no answer records")
 
 
-def read_csv(stream: io.BufferedIOBase, path: str, content: Content) -> Iterator[Record]:
+def read_csv(stream: BinaryIO, path: str, content: Content) -> Iterator[Record]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
     try:
         reader = csv.reader(text)
@@ -150,7 +150,7 @@ def read_csv(stream: io.BufferedIOBase, path: str, content: Content) -> Iterator
                 yield Record(source, error=f"the row has {len(row)} cells but the header has {len(header)}")
                 continue
             raw: dict[str, Any] = {}
-            for name, cell in zip(header, row):
+            for name, cell in zip(header, row, strict=True):
                 cell = cell.strip()
                 if not cell:
                     continue
@@ -163,7 +163,7 @@ def read_csv(stream: io.BufferedIOBase, path: str, content: Content) -> Iterator
         yield Record(path, error="the file is not valid UTF-8 text")
 
 
-def _open_stream(path: str) -> io.BufferedIOBase:
+def _open_stream(path: str) -> BinaryIO:
     if path == "-":
         return sys.stdin.buffer
     return open(path, "rb")  # noqa: SIM115 - closed by read_path

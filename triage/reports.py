@@ -12,7 +12,7 @@ import csv
 import html
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal, Protocol, TextIO
 
 from .model import CLASSIFICATIONS, URGENCY_LEVELS, urgency_rank
@@ -58,7 +58,7 @@ class CsvWriter:
         pass
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # no spreadsheet formulas
 
@@ -87,7 +87,7 @@ class ReportWriter:
         records = [(u, c, h, s) for _, _, u, c, h, s in self.rows]
         (self._html if self.as_html else self._markdown)(levels, kinds, records)
 
-    def _markdown(self, levels, kinds, records) -> None:
+    def _markdown(self, levels: Sequence[tuple[str, int]], kinds: Sequence[tuple[str, int]], records: Sequence[tuple[str, ...]]) -> None:
         w = self.out.write
         total = len(records) + len(self.errors)
         w(f"# {self.title}\n\n{total} records: {len(records)} triaged, {len(self.errors)} errors.\n\n")
@@ -99,8 +99,8 @@ class ReportWriter:
         w("\n## Errors\n\n")
         w("".join(f"- {_md(s)}: {_md(e)}\n" for s, e in self.errors) or "None.\n")
 
-    def _html(self, levels, kinds, records) -> None:
-        def e(text) -> str:
+    def _html(self, levels: Sequence[tuple[str, int]], kinds: Sequence[tuple[str, int]], records: Sequence[tuple[str, ...]]) -> None:
+        def e(text: object) -> str:
             return html.escape(plain(text))
 
         w = self.out.write

@@ -92,7 +92,7 @@ def explain(triage: Triage, answers: Answers) -> str:
 
 
 def _urgency_story(fired: list[Rule], urgency: str, content: Content) -> list[str]:
-    giving = sorted((r for r in fired if r.urgency), key=lambda r: (-urgency_rank(r.urgency), r.id))
+    giving = sorted((r for r in fired if r.urgency), key=lambda r: (-urgency_rank(r.urgency or ""), r.id))
     if not giving:
         return [f"Urgency: {urgency}: no rule gave an urgency, so the fallback in outcomes.yaml applies."]
     winners = [r.id for r in giving if r.urgency == urgency]

@@ -72,7 +72,7 @@ def _domain(question: Question, conditions: list[Condition]) -> list:
         values += sorted(p for p in points if question.min <= p <= question.max)
     else:
         mentioned = sorted({o for c in conditions for o in _options_in(c, question.id)})
-        free = [o for o in mentioned if not question.option(o).exclusive]
+        free = [o.id for o in question.options if o.id in mentioned and not o.exclusive]
         for size in range(len(free) + 1):
             values += [list(combo) for combo in itertools.combinations(free, size)]
         values += [[o.id] for o in question.options if o.exclusive]
@@ -103,11 +103,11 @@ def _facts(content: Content, conditions: list[Condition]) -> Iterator[dict] | No
 
     def generate() -> Iterator[dict]:
         for values in itertools.product(*domains):
-            answers = {q: v for q, v in zip(question_ids, values) if v is not None}
+            answers = {q: v for q, v in zip(question_ids, values, strict=True) if v is not None}
             base = to_fact(answers)
             for flag_values in itertools.product((False, True), repeat=len(flags)):
                 fact = dict(base)
-                fact.update({flag_key(f): True for f, on in zip(flags, flag_values) if on})
+                fact.update({flag_key(f): True for f, on in zip(flags, flag_values, strict=True) if on})
                 yield fact
 
     return generate()
@@ -261,10 +261,13 @@ def check_copied(content: Content, seeds: Path) -> list[Finding]:
         ws = [w for w, _ in found]
         i = 0
         while i <= len(ws) - COPY_WORDS:
-            seed = grams.get(tuple(ws[i:i + COPY_WORDS]))
-            if seed:
+            source = grams.get(tuple(ws[i:i + COPY_WORDS]))
+            if source:
                 passage = " ".join(ws[i:i + COPY_WORDS])
-                findings.append(Finding(str(path), found[i][1], "copied", f"copies {COPY_WORDS}+ words from {seed}: {passage!r}; say it in your own words"))
+                findings.append(Finding(
+                    str(path), found[i][1], "copied",
+                    f"copies {COPY_WORDS}+ words from {source}: {passage!r}; say it in your own words",
+                ))
                 i += COPY_WORDS
             else:
                 i += 1

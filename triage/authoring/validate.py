@@ -52,7 +52,7 @@ def _render_samples(content: Content, fmt: str) -> list[Problem]:
     """Render a template with a few real results, to catch errors that only show at run time."""
     renderer = Renderer(content)
     triage = Triage(content, "python")
-    samples = [{}] + [{q.id: NOT_SURE for q in content.questions if q.not_sure}]
+    samples: list[dict] = [{}, {q.id: NOT_SURE for q in content.questions if q.not_sure}]
     for answers in samples:
         try:
             renderer.render(triage.evaluate(answers), fmt)

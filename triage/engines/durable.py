@@ -84,7 +84,7 @@ def _no_action(_closure: Any) -> None:
 def _quiet_host_class() -> type:
     from durable import engine as durable_engine
 
-    class QuietHost(durable_engine.Host):  # type: ignore[misc]
+    class QuietHost(durable_engine.Host):
         """A host that starts no timer threads; its actions are never run (see matching)."""
 
         def get_action(self, action_name: str) -> Any:

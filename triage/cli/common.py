@@ -1,0 +1,96 @@
+"""What every `triage` command shares: error handling, common options, building the checker.
+
+Every TriageError becomes its one-line message and its exit code here, in one place; Ctrl-C
+becomes exit 130 with one line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from ..content import load_content
+from ..engines import ENGINES
+from ..errors import Interrupted, Problem, TriageError
+from ..evaluate import Triage
+from ..files import write_atomically
+from ..model import FORMATS
+from ..render import Renderer
+
+
+class TriageGroup(click.Group):
+    """Turns library errors into a message on stderr and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C outside the questionnaire (which says where answers are)
+            exc = Interrupted("interrupted; no output file was left half-written")
+            click.echo("", err=True)
+            click.echo(f"triage: {exc.label}: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except TriageError as exc:
+            for line in str(exc).splitlines() or [exc.__class__.__name__]:
+                click.echo(line if _has_place(line) else f"triage: {exc.label}: {line}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def _has_place(line: str) -> bool:
+    head = line.split(": ", 1)[0]
+    return head.count(":") >= 2 and head.rsplit(":", 2)[-1].isdigit()
+
+
+def content_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--rules and --engine, shared by every command that evaluates answers."""
+
+    @click.option(
+        "--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
+        help="Content folder to use instead of the built-in one (questionnaire, rules, templates).",
+    )
+    @click.option(
+        "--engine", type=click.Choice(ENGINES), default=None,
+        help="Rule engine. Default: durable where it can be imported, else python.",
+    )
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+format_option = click.option(
+    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+    help="How to show the result.",
+)
+
+
+def build(rules_dir: str | None, engine: str | None) -> tuple[Triage, Renderer]:
+    content = load_content(rules_dir)
+    return Triage(content, engine), Renderer(content)
+
+
+def write_output(path: str, text: str) -> None:
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        raise TriageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def report(problems: list[Problem], fmt: str, root: str, noun: str) -> None:
+    """Print problems (path:line:column: severity: message) and a summary; exit 1 if any."""
+    if fmt == "json":
+        click.echo(json.dumps([
+            {"path": p.path, "line": p.line, "column": p.column, "severity": p.severity, "message": p.message, "check": p.code}
+            for p in problems
+        ], indent=2))
+    else:
+        for p in problems:
+            click.echo(f"{p.path}:{p.line}:{p.column}: {p.severity}: {p.message}")
+    count = len(problems)
+    click.echo(f"{root}: " + (f"no {noun}s" if not count else f"{count} {noun}{'s' if count != 1 else ''}"), err=True)
+    sys.exit(1 if problems else 0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .conditions import holds
+from .conditions import compile_condition
 from .errors import AnswerError, Problem
 from .model import NOT_SURE, Content, Question
 from .operators import answered_key, not_sure_key, option_key
@@ -59,29 +59,40 @@ def to_fact(answers: Answers) -> dict:
     """The flat fact every engine evaluates (see triage.conditions for its shape)."""
     fact: dict[str, Any] = {}
     for qid, value in answers.items():
-        fact[answered_key(qid)] = True
-        if value == NOT_SURE:
-            fact[not_sure_key(qid)] = True
-        elif isinstance(value, list):
-            for option in value:
-                fact[option_key(qid, option)] = True
-        else:
-            fact[qid] = value
+        _add(fact, qid, value)
     return fact
+
+
+def _add(fact: dict[str, Any], qid: str, value: Any) -> None:
+    fact[answered_key(qid)] = True
+    if value == NOT_SURE:
+        fact[not_sure_key(qid)] = True
+    elif isinstance(value, list):
+        for option in value:
+            fact[option_key(qid, option)] = True
+    else:
+        fact[qid] = value
 
 
 def visible(question: Question, answers: Answers) -> bool:
     """Whether `question` is asked, given the answers so far (its show_if)."""
-    return question.show_if is None or holds(question.show_if, to_fact(answers))
+    return question.show_if is None or compile_condition(question.show_if)(to_fact(answers))
 
 
 def drop_hidden(content: Content, answers: Answers) -> Answers:
     """Answers to questions whose show_if is false are not used (as if never asked)."""
+    return visible_answers(content, answers)[0]
+
+
+def visible_answers(content: Content, answers: Answers) -> tuple[Answers, dict[str, Any]]:
+    """The answers to questions that are asked, and their fact (built once, as they are kept)."""
     kept: Answers = {}
+    fact: dict[str, Any] = {}
     for q in content.questions:
-        if q.id in answers and visible(q, kept):
+        if q.id in answers and (q.show_if is None or compile_condition(q.show_if)(fact)):
             kept[q.id] = answers[q.id]
-    return kept
+            _add(fact, q.id, kept[q.id])
+    return kept, fact
 
 
 def to_plain(answers: Answers) -> dict:

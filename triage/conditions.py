@@ -17,41 +17,51 @@ loose typing out of play. The comparisons themselves are in `triage.operators`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
 
 from .model import All, AnyOf, Compare, Condition, Flag, Not
-from .operators import Test, flag_key, operator
+from .operators import Test, flag_key, operator, python_marker
 
 
-def compile_condition(condition: Condition) -> Test:
-    """The condition as one test on a fact (what the python engine runs)."""
+def python_source(condition: Condition) -> str:
+    """The condition as one Python expression over the fact `f` (what the python engine runs)."""
     match condition:
         case Compare(question, op, value):
-            return operator(op).test(question, value)
+            return operator(op).python(question, value)
         case All(parts):
-            tests = [compile_condition(p) for p in parts]
-            return lambda fact: all(t(fact) for t in tests)
+            return "(" + " and ".join(python_source(p) for p in parts) + ")"
         case AnyOf(parts):
-            tests = [compile_condition(p) for p in parts]
-            return lambda fact: any(t(fact) for t in tests)
+            return "(" + " or ".join(python_source(p) for p in parts) + ")"
         case Not(part):
-            inner = compile_condition(part)
-            return lambda fact: not inner(fact)
+            return f"(not {python_source(part)})"
         case Flag(name):
-            key = flag_key(name)
-            return lambda fact: fact.get(key) is True
+            return python_marker(flag_key(name))
         case _:
             raise TypeError(f"not a condition: {condition!r}")
+
+
+def compile_source(source: str) -> Any:
+    """Compile generated source with no builtins at all: it only reads the fact it is given."""
+    return eval(compile(source, "<rules>", "eval"), {"__builtins__": {}})  # noqa: S307 - literals only
+
+
+@lru_cache(maxsize=4096)
+def compile_condition(condition: Condition) -> Test:
+    """The condition as one compiled test on a fact (cached: conditions are frozen values)."""
+    test: Test = compile_source(f"lambda f: {python_source(condition)}")
+    return test
 
 
 def holds(condition: Condition, fact: dict) -> bool:
     """True when the condition holds for the fact: a walk over the tree (no compiling).
 
-    Used where a condition is evaluated once (show_if, explain, lint) and as the reference the
-    compiled tests are checked against.
+    Each comparison means what its operator's `holds` says: the reference the compiled source
+    (`compile_condition`, the python engine) is checked against.
     """
     match condition:
         case Compare(question, op, value):
-            return operator(op).test(question, value)(fact)
+            return operator(op).holds(question, value)(fact)
         case All(parts):
             return all(holds(p, fact) for p in parts)
         case AnyOf(parts):

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .answers import Answers, check_answers, drop_hidden, to_fact
+from .answers import Answers, check_answers, drop_hidden, to_fact, visible_answers
 from .engines import Engine, make_engine
 from .model import NOT_SURE, AdviceItem, Content, Rule, Source, urgency_rank
 from .operators import flag_key
@@ -95,6 +95,7 @@ class Triage:
     def __init__(self, content: Content, engine: Engine | str | None = None):
         self.content = content
         self.engine = engine if engine is not None and not isinstance(engine, str) else make_engine(content, engine)
+        self._rule_by_id = {rule.id: rule for rule in content.rules}
         self._rules_by_stage: dict[int, list[Rule]] = {}
         for rule in content.rules:
             self._rules_by_stage.setdefault(rule.stage, []).append(rule)
@@ -103,14 +104,25 @@ class Triage:
         """Answers checked, coerced to their types, and without answers to skipped questions."""
         return drop_hidden(self.content, check_answers(self.content, answers))
 
-    def _fire(self, answers: Answers) -> list[Rule]:
-        return [rule for rule, did_fire, _ in self.trace(answers) if did_fire]
+    def fired(self, answers: Answers, fact: dict | None = None) -> list[Rule]:
+        """The rules that fire, stage by stage (`answers` prepared); flags of a stage join the fact.
+
+        `fact` is the answers' fact when the caller has it already (it is extended with flags).
+        """
+        fact = to_fact(answers) if fact is None else fact
+        fired: list[Rule] = []
+        for stage in range(self.content.stages):
+            for rule_id in sorted(self.engine.matching(fact, stage)):  # rules run in id order
+                rule = self._rule_by_id[rule_id]
+                fired.append(rule)
+                for name in rule.flags:
+                    fact[flag_key(name)] = True
+        return fired
 
     def trace(self, answers: Answers) -> list[tuple[Rule, bool, dict]]:
-        """Every rule, stage by stage: whether it fired and the fact it was evaluated on.
+        """Every rule, stage by stage: whether it fired and the fact it was evaluated on (for explain).
 
-        `answers` must already be prepared (see `prepare`). Flags set by one stage are
-        added to the fact before the next stage runs.
+        The same walk as `fired`, keeping a copy of the fact each stage saw.
         """
         fact = to_fact(answers)
         steps: list[tuple[Rule, bool, dict]] = []
@@ -126,8 +138,8 @@ class Triage:
 
     def decide(self, answers: Answers) -> Decision:
         """Just the decision for one answer set: what batch work needs, without the wording."""
-        answers = self.prepare(answers)
-        fired = self._fire(answers)
+        answers, fact = visible_answers(self.content, check_answers(self.content, answers))
+        fired = self.fired(answers, fact)
         levels = {r.id: r.urgency for r in fired if r.urgency}
         urgency_rules = sorted(
             (r for r in fired if r.id in levels),

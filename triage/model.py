@@ -29,8 +29,12 @@ ITEM_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 NUMBER_LIMIT = 1e9
 
 
+_URGENCY_RANKS = {level: rank for rank, level in enumerate(URGENCY_LEVELS)}
+
+
 def urgency_rank(level: str) -> int:
-    return URGENCY_LEVELS.index(level)  # ValueError when `level` is not one
+    """0 for self_care up to 4 for emergency; KeyError for anything else."""
+    return _URGENCY_RANKS[level]
 
 
 # --- conditions (rules' `when` and questions' `show_if`) ------------------------------------
@@ -93,12 +97,13 @@ class Question:
     alarm: bool = False
     ordered: bool = False
     doctor_note: str = ""
+    _by_id: dict[str, Option] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {o.id: o for o in self.options})
 
     def option(self, option_id: str) -> Option | None:
-        for option in self.options:
-            if option.id == option_id:
-                return option
-        return None
+        return self._by_id.get(option_id)
 
     def option_label(self, option_id: str) -> str:
         if option_id == NOT_SURE:
@@ -164,17 +169,17 @@ class Content:
     sources: dict[str, Source]
     outcomes: Outcomes
     question_by_id: dict[str, Question] = field(default_factory=dict)
+    stages: int = 1
+    """How many stages the rules run in (flags set in one stage are read in later ones)."""
 
     def __post_init__(self) -> None:
         self.question_by_id = {q.id: q for q in self.questions}
+        self.stages = 1 + max((r.stage for r in self.rules), default=0)
 
     @property
     def template_dir(self) -> Path:
         return self.root / "templates"
 
-    @property
-    def stages(self) -> int:
-        return 1 + max((r.stage for r in self.rules), default=0)
 
 
 def default_rules_dir() -> Path:

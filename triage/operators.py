@@ -99,6 +99,49 @@ def _threshold(compare: Callable[[Any, Any], bool]) -> Callable[[str, Any], Test
     return build
 
 
+# --- Python source forms (what the python engine compiles) ----------------------------------
+
+
+def literal(value: Any) -> str:
+    """A constant as Python source. Only the plain types a fact or a rule holds get through, and
+    repr() of those is always one literal, so author text can never become code."""
+    if type(value) not in (str, int, float, bool):
+        raise TypeError(f"not a plain constant: {value!r}")
+    return repr(value)
+
+
+def python_marker(key: str, wanted: bool = True) -> str:
+    # A marker is only ever present as True (answers.to_fact, flags), so presence is the test.
+    return f"{literal(key)} {'in' if wanted else 'not in'} f"
+
+
+def _python_equals(question: str, value: Any) -> str:
+    if value == NOT_SURE:
+        return python_marker(not_sure_key(question))
+    if isinstance(value, bool):
+        return f"f.get({literal(question)}) is {value}"
+    # A fact's value has its question's type, and so has the rule's value (both coerced alike).
+    return f"f.get({literal(question)}) == {literal(value)}"
+
+
+def _python_one_of(question: str, values: tuple) -> str:
+    return "(" + " or ".join(_python_equals(question, v) for v in values) + ")"
+
+
+def _python_picked(word: str) -> Callable[[str, tuple], str]:
+    def build(question: str, values: tuple) -> str:
+        return "(" + f" {word} ".join(python_marker(k) for k in _picked_keys(question, values)) + ")"
+
+    return build
+
+
+def _python_threshold(symbol: str) -> Callable[[str, Any], str]:
+    def build(question: str, limit: Any) -> str:
+        return f"((_v := f.get({literal(question)})) is not None and _v {symbol} {literal(limit)})"
+
+    return build
+
+
 # --- durable-rules forms (negate: the comparison's opposite, "missing, or different") ------
 
 
@@ -143,8 +186,11 @@ class Operator:
     """Question types it can compare."""
     value: ValueShape
     """item: one value; items: a non-empty list of values; threshold: a number; bool: true/false."""
-    test: Callable[[str, Any], Test]
-    """(question id, coerced value) -> a test on a fact: the meaning, for the python engine."""
+    holds: Callable[[str, Any], Test]
+    """(question id, coerced value) -> a test on a fact: the meaning (the reference walker's)."""
+    python: Callable[[str, Any], str]
+    """(question id, value) -> a Python expression over the fact `f` with the same meaning: what the
+    python engine compiles (every constant in it is a literal made by `literal`)."""
     durable: Callable[[str, Any, bool], dict]
     """(question id, value, negate) -> a durable-rules expression (negate pushes `not` down)."""
     phrase: Callable[[list[str], Any], str]
@@ -160,11 +206,11 @@ def or_list(items: list[str], word: str = "or") -> str:
 
 
 def _threshold_operator(
-    name: str, op: str, opposite: str, fhir: str, words: str, compare: Callable[[Any, Any], bool]
+    name: str, symbol: str, op: str, opposite: str, fhir: str, words: str, compare: Callable[[Any, Any], bool]
 ) -> Operator:
     return Operator(
-        name, frozenset({"number"}), "threshold", _threshold(compare), _durable_threshold(op, opposite),
-        lambda v, _: words.format(v[0]), fhir,
+        name, frozenset({"number"}), "threshold", _threshold(compare), _python_threshold(symbol),
+        _durable_threshold(op, opposite), lambda v, _: words.format(v[0]), fhir,
     )
 
 
@@ -172,35 +218,36 @@ OPERATORS: dict[str, Operator] = {
     op.name: op
     for op in (
         Operator(
-            "equals", frozenset({"choice", "yesno", "number"}), "item", _equals, _durable_equals,
+            "equals", frozenset({"choice", "yesno", "number"}), "item", _equals, _python_equals, _durable_equals,
             lambda v, _: f"is {v[0]}", "=",
         ),
         Operator(
             "not_equals", frozenset({"choice", "yesno", "number"}), "item", _not_equals,
-            lambda q, v, negate: _durable_equals(q, v, not negate),
+            lambda q, v: f"not {_python_equals(q, v)}", lambda q, v, negate: _durable_equals(q, v, not negate),
             lambda v, _: f"is not {v[0]} (also true when not answered)", "!=",
         ),
         Operator(
-            "one_of", frozenset({"choice"}), "items", _one_of, _durable_one_of,
+            "one_of", frozenset({"choice"}), "items", _one_of, _python_one_of, _durable_one_of,
             lambda v, _: f"is {or_list(v)}", "=",
         ),
         Operator(
-            "any_of", frozenset({"multi"}), "items", _any_of, _durable_picked(all_needed=False),
+            "any_of", frozenset({"multi"}), "items", _any_of, _python_picked("or"), _durable_picked(all_needed=False),
             lambda v, _: f"includes {v[0]}" if len(v) == 1 else f"includes at least one of {or_list(v)}", "=",
         ),
         Operator(
-            "all_of", frozenset({"multi"}), "items", _all_of, _durable_picked(all_needed=True),
+            "all_of", frozenset({"multi"}), "items", _all_of, _python_picked("and"), _durable_picked(all_needed=True),
             lambda v, _: f"includes {v[0]}" if len(v) == 1 else f"includes all of {or_list(v, 'and')}", "=",
         ),
         Operator(
             "answered", frozenset({"choice", "multi", "yesno", "number"}), "bool", _answered,
+            lambda q, wanted: python_marker(answered_key(q), wanted),
             lambda q, wanted, negate: present(answered_key(q), negate == wanted),
             lambda _, wanted: "is answered (“Not sure” counts)" if wanted else "is not answered", "exists",
         ),
-        _threshold_operator("less_than", "$lt", "$gte", "<", "is less than {}", lambda a, b: a < b),
-        _threshold_operator("greater_than", "$gt", "$lte", ">", "is more than {}", lambda a, b: a > b),
-        _threshold_operator("at_least", "$gte", "$lt", ">=", "is {} or more", lambda a, b: a >= b),
-        _threshold_operator("at_most", "$lte", "$gt", "<=", "is {} or less", lambda a, b: a <= b),
+        _threshold_operator("less_than", "<", "$lt", "$gte", "<", "is less than {}", lambda a, b: a < b),
+        _threshold_operator("greater_than", ">", "$gt", "$lte", ">", "is more than {}", lambda a, b: a > b),
+        _threshold_operator("at_least", ">=", "$gte", "$lt", ">=", "is {} or more", lambda a, b: a >= b),
+        _threshold_operator("at_most", "<=", "$lte", "$gt", "<=", "is {} or less", lambda a, b: a <= b),
     )
 }
 

@@ -46,28 +46,30 @@ def yes_no(raw: Any) -> bool | None:
 
 
 def is_not_sure(raw: Any) -> bool:
-    return raw == NOT_SURE or (isinstance(raw, str) and raw.strip().lower() in ("not sure", "not_sure"))
+    """"not sure" as people write it: not_sure, Not sure, ' not sure ' (but no other text)."""
+    return isinstance(raw, str) and (raw == NOT_SURE or raw.strip().lower() in ("not sure", "not_sure"))
 
 
 def _option(question: Question, raw: Any) -> str:
-    if not isinstance(raw, str) or question.option(raw) is None:
-        options = ", ".join(o.id for o in question.options)
-        raise ValueError(f"{describe_value(raw)} is not an option (options: {options})")
-    return raw
+    if isinstance(raw, str) and question.option(raw) is not None:
+        return raw
+    options = ", ".join(o.id for o in question.options)
+    raise ValueError(f"{describe_value(raw)} is not an option (options: {options})")
 
 
 def _options(question: Question, raw: Any) -> list[str]:
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, list):
         raise ValueError(f"expected a list of options, got {describe_value(raw)}")
-    picked: list[str] = []
     for item in items:
-        if _option(question, item) not in picked:
-            picked.append(item)
+        _option(question, item)
+    if len(items) == 1:
+        return list(items)
+    picked = set(items)
     exclusive = [o.id for o in question.options if o.exclusive and o.id in picked]
     if exclusive and len(picked) > 1:
         raise ValueError(f"{exclusive[0]!r} cannot be picked together with other options")
-    return [o.id for o in question.options if o.id in picked]
+    return [o.id for o in question.options if o.id in picked]  # in the questionnaire's order, once each
 
 
 def _yes_no(question: Question, raw: Any) -> bool:
@@ -146,7 +148,7 @@ def coerce_answer(question: Question, raw: Any) -> Any:
         if not question.not_sure:
             raise ValueError("'not sure' is not allowed for this question")
         return NOT_SURE
-    return question_type(question.type).coerce(question, raw)
+    return QUESTION_TYPES[question.type].coerce(question, raw)  # the loader checked the type
 
 
 def coerce_item(question: Question, raw: Any) -> Any:

@@ -1,22 +1,38 @@
-"""The plain-Python engine: every rule's condition compiled to one test on the fact.
+"""The plain-Python engine: each stage's rules compiled to one Python function.
 
-It is the test oracle for the durable engine, and the engine wherever durable-rules is not
-installed or cannot be imported (Python 3.13 and later).
+Every rule's condition becomes one Python expression over the fact (`conditions.python_source`,
+built from the operator table), and each stage becomes one function that tests them in turn:
+no interpretation at evaluation time. It is the test oracle for the durable engine, and the
+engine wherever durable-rules is not installed or cannot be imported (Python 3.13 and later).
 """
 
 from __future__ import annotations
 
-from ..conditions import compile_condition
-from ..model import Content
+from collections.abc import Callable
+
+from ..conditions import compile_source, python_source
+from ..model import Content, Rule
+from ..operators import literal
+
+
+def _stage_function(rules: list[Rule]) -> Callable[[dict], set[str]]:
+    body = "".join(f"    if {python_source(rule.when)}:\n        fired.add({literal(rule.id)})\n" for rule in rules)
+    namespace: dict = {}
+    exec(compile(f"def stage(f):\n    fired = set()\n{body}    return fired\n", "<rules>", "exec"),  # noqa: S102
+         {"__builtins__": {"set": set}}, namespace)
+    function: Callable[[dict], set[str]] = namespace["stage"]
+    return function
 
 
 class PythonEngine:
     name = "python"
 
     def __init__(self, content: Content):
-        self._stages: dict[int, list] = {}
+        by_stage: dict[int, list[Rule]] = {}
         for rule in content.rules:
-            self._stages.setdefault(rule.stage, []).append((rule.id, compile_condition(rule.when)))
+            by_stage.setdefault(rule.stage, []).append(rule)
+        self._stages = {stage: _stage_function(rules) for stage, rules in by_stage.items()}
 
     def matching(self, fact: dict, stage: int) -> set[str]:
-        return {rule_id for rule_id, test in self._stages.get(stage, ()) if test(fact)}
+        run = self._stages.get(stage)
+        return run(fact) if run is not None else set()

@@ -29,7 +29,7 @@ ITEM_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 NUMBER_LIMIT = 1e9
 
 
-_URGENCY_RANKS = {level: rank for rank, level in enumerate(URGENCY_LEVELS)}
+_URGENCY_RANKS: dict[str, int] = {level: rank for rank, level in enumerate(URGENCY_LEVELS)}
 
 
 def urgency_rank(level: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..conditions import compile_source, python_source
+from ..conditions import python_source
 from ..model import Content, Rule
 from ..operators import literal
 

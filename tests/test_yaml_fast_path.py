@@ -15,7 +15,7 @@ import pytest
 from triage import yamlsafe
 from triage.errors import InputError
 
-pytestmark = pytest.mark.skipif(yamlsafe._CParser is None, reason="PyYAML without libyaml: there is no fast path")
+needs_libyaml = pytest.mark.skipif(yamlsafe._CParser is None, reason="PyYAML without libyaml: there is no fast path")
 
 ROOT = Path(__file__).resolve().parent.parent
 YAML_FILES = sorted(p for folder in ("rules", "tests", "examples") for p in (ROOT / folder).rglob("*.y*ml"))
@@ -49,11 +49,13 @@ def _both(text: str, monkeypatch) -> tuple[tuple, tuple]:
     return fast, reference
 
 
+@needs_libyaml
 def test_the_shipped_content_takes_the_fast_path():
     for path in sorted((ROOT / "rules").rglob("*.yaml")):
         yamlsafe._fast_load(yamlsafe.read_text(str(path)))  # raises when it would step aside
 
 
+@needs_libyaml
 @pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_yaml_file_in_the_repository(path, monkeypatch):
     try:
@@ -64,6 +66,7 @@ def test_every_yaml_file_in_the_repository(path, monkeypatch):
     assert fast == reference
 
 
+@needs_libyaml
 @pytest.mark.parametrize("text", [
     "a:\tb\n",  # a tab PyYAML rejects and libyaml accepts
     "a: {b: c?d}\n",  # PyYAML ends a plain scalar at ? inside {}
@@ -105,6 +108,7 @@ def test_cases_where_the_parsers_could_differ(text, monkeypatch):
     assert fast == reference
 
 
+@needs_libyaml
 def test_random_edits_of_the_repository_files(monkeypatch):
     """Mutations of real files (a longer run of the same idea found every case listed above)."""
     rng = random.Random(20261125)
@@ -128,3 +132,9 @@ def test_random_edits_of_the_repository_files(monkeypatch):
                 text = text[:at] + text[at + rng.randint(1, 5):]
         fast, reference = _both(text, monkeypatch)
         assert fast == reference, text
+
+
+def test_an_escape_that_names_no_character_is_a_syntax_error():
+    with pytest.raises(InputError) as caught:  # PyYAML itself raises a bare ValueError here
+        yamlsafe.load_yaml('feeling: "\\U00110000"\n', "a.yaml")
+    assert str(caught.value) == "a.yaml:1:11: YAML syntax error: this escape (\\x, \\u or \\U) names no character"

@@ -161,6 +161,10 @@ def load_yaml(text: str, path: str, problems: list[Problem] | None = None) -> An
         raise InputError([Problem(path, 1, 1, f"YAML syntax error: {exc}")]) from None
     except RecursionError:
         raise InputError([Problem(path, 1, 1, "the YAML is nested too deeply")]) from None
+    except ValueError:  # how PyYAML's scanner fails on an escape such as "\U00110000"
+        mark = loader.get_mark()  # just after the backslash and the letter
+        message = "YAML syntax error: this escape (\\x, \\u or \\U) names no character"
+        raise InputError([Problem(path, mark.line + 1, max(mark.column - 1, 1), message)]) from None
     if node is None:
         return None
     found: list[Problem] = []

@@ -317,8 +317,14 @@ def _table(figures: dict, methods: dict, old: Tree, new: Tree, sets: int, record
         values = figures.get((label, key))
         return statistics.median(values) if values else None
 
-    def cell(value: float | None, fmt: str) -> str:
-        return "n/a" if value is None else format(value, fmt)
+    def cell(value: float | None, fmt: str, label: str = "", key: str = "", scale: float = 1) -> str:
+        if value is None:
+            return "n/a"
+        values = figures.get((label, key))
+        if not values or len(values) < 2:
+            return format(value * scale, fmt)
+        spread = (max(values) - min(values)) / 2 / statistics.median(values)  # how noisy the runs were
+        return f"{format(value * scale, fmt)} ±{spread:.0%}"
 
     def ratio(a: float | None, b: float | None) -> str:
         return "n/a" if a is None or b is None else f"{b / a:.2f}"
@@ -326,18 +332,21 @@ def _table(figures: dict, methods: dict, old: Tree, new: Tree, sets: int, record
     bare = median("", "bare")
     print(f"\n| measure | {old.label} | {new.label} | new / old |")
     print("|---|---|---|---|")
-    print(f"| bare `python -c '{BASELINE}'`, ms CPU | {cell(bare * 1000, ',.0f')} | (same runs) | |")
+    print(f"| bare `python -c '{BASELINE}'`, ms CPU | {cell(bare, ',.0f', '', 'bare', 1000)} | (same runs) | |")
     a, b = median(old.label, "check"), median(new.label, "check")
-    print(f"| `triage check {EXAMPLE}`, ms CPU | {cell(a * 1000, ',.0f')} | {cell(b * 1000, ',.0f')} | {ratio(a, b)} |")
-    print(f"| start-up / bare import | {cell(a / bare, '.2f')}x | {cell(b / bare, '.2f')}x | |")
+    print(f"| `triage check {EXAMPLE}`, ms CPU | {cell(a, ',.0f', old.label, 'check', 1000)} "
+          f"| {cell(b, ',.0f', new.label, 'check', 1000)} | {ratio(a, b)} |")
+    print(f"| start-up / bare import | {a / bare:.2f}x | {b / bare:.2f}x | |")
     for engine in ("python", "durable"):
         alone = median(old.label, f"engine {engine}"), median(new.label, f"engine {engine}")
         batch = median(old.label, f"batch {engine}"), median(new.label, f"batch {engine}")
-        print(f"| {engine} engine alone, answer sets per CPU s | {cell(alone[0], ',.0f')} | {cell(alone[1], ',.0f')} | {ratio(*alone)} |")
-        print(f"| {engine} `triage batch -j 1`, records per CPU s | {cell(batch[0], ',.0f')} | {cell(batch[1], ',.0f')} | {ratio(*batch)} |")
+        print(f"| {engine} engine alone, answer sets per CPU s | {cell(alone[0], ',.0f', old.label, f'engine {engine}')} "
+              f"| {cell(alone[1], ',.0f', new.label, f'engine {engine}')} | {ratio(*alone)} |")
+        print(f"| {engine} `triage batch -j 1`, records per CPU s | {cell(batch[0], ',.0f', old.label, f'batch {engine}')} "
+              f"| {cell(batch[1], ',.0f', new.label, f'batch {engine}')} | {ratio(*batch)} |")
         shares = [None if x is None or y is None else x / y for x, y in zip(batch, alone)]
         print(f"| {engine} batch / engine alone | {cell(shares[0], '.0%')} | {cell(shares[1], '.0%')} | |")
-    print(f"\nMedians of the rounds. Engine alone: Triage.{methods.get(old.label, '?')} (old) and "
+    print(f"\nMedians of the rounds; ±: half the range of the rounds, relative to the median. Engine alone: Triage.{methods.get(old.label, '?')} (old) and "
           f"Triage.{methods.get(new.label, '?')} (new) over {sets:,} answer sets, CPU of the loop only. Batch: "
           f"{records:,} JSON Lines records, CPU of the whole command, start-up included. For start-up, "
           "new / old below 1 is faster; for rates, above 1 is faster.")

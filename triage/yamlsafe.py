@@ -141,6 +141,11 @@ def load_yaml(text: str, path: str, problems: list[Problem] | None = None) -> An
     unless a `problems` list is given: then they are added to it and the rest is returned,
     so a validator can report everything in one pass.
     """
+    if _CParser is not None and not _UNUSUAL.search(text):
+        try:
+            return _fast_load(text)
+        except Exception:  # anything out of the ordinary: the general path below decides
+            pass
     try:
         loader = _Loader(text)
         try:
@@ -156,6 +161,10 @@ def load_yaml(text: str, path: str, problems: list[Problem] | None = None) -> An
         raise InputError([Problem(path, 1, 1, f"YAML syntax error: {exc}")]) from None
     except RecursionError:
         raise InputError([Problem(path, 1, 1, "the YAML is nested too deeply")]) from None
+    except ValueError:  # how PyYAML's scanner fails on an escape such as "\U00110000"
+        mark = loader.get_mark()  # just after the backslash and the letter
+        message = "YAML syntax error: this escape (\\x, \\u or \\U) names no character"
+        raise InputError([Problem(path, mark.line + 1, max(mark.column - 1, 1), message)]) from None
     if node is None:
         return None
     found: list[Problem] = []
@@ -212,6 +221,132 @@ def _build(node: yaml.Node, loader: _Loader, path: str, problems: list[Problem],
         problems.append(Problem(path, *mark, f"not a valid value: {str(exc).splitlines()[0][:80]}"))
         return None
     return value
+
+
+# --- the fast path -----------------------------------------------------------------------------
+#
+# PyYAML's pure-Python scanner and parser are slow: with them, reading the shipped content took
+# about 0.45 s of CPU, twice the start-up of Python with click, Jinja2 and PyYAML imported.
+# libyaml, PyYAML's C parser, makes the same events some fifty times faster. But it is not the
+# same parser: it accepts a few things PyYAML rejects (tabs before a value, `?` inside a plain
+# scalar in a [list] or {mapping}, `|#note`), places some empty values and everything after a
+# byte-order mark at other columns, and words its error messages differently. So libyaml is used only for
+# ordinary documents, and only for the events it produces; _fast_load turns them into the same
+# values with the same marks as the general path. At the first thing it does not handle
+# (anchors, aliases, tags, duplicate or complex keys, a value that does not construct, nesting
+# deeper than MAX_DEPTH, a syntax error, one of the characters in _UNUSUAL) it raises, and
+# load_yaml parses the text again with PyYAML's own parser, which reports problems and errors
+# exactly as before. tests/test_yaml_fast_path.py compares the two paths.
+
+try:
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # PyYAML built without libyaml: always the general path
+    _CParser = None
+
+_UNUSUAL = re.compile(r"[\t\r\x85\ufeff\u2028\u2029]")  # where libyaml and PyYAML disagree
+_NULL = "tag:yaml.org,2002:null"
+_CONSTRUCTED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()  # what the bool, int and float constructors need
+_WILDCARD = _Loader.yaml_implicit_resolvers.get(None, [])
+_RESOLVERS = {
+    first: resolvers + _WILDCARD for first, resolvers in _Loader.yaml_implicit_resolvers.items() if first is not None
+}
+
+
+_BLOCK = ("|", ">")
+_BLOCK_HEADER = re.compile(r"[|>](?:[+-][1-9]?|[1-9][+-]?)?(?: +(?:#.*)?)?$")
+
+
+class _NotOrdinary(Exception):
+    """The document needs the general path."""
+
+
+def _fast_load(text: str) -> Any:
+    parser = _CParser(text)
+    try:
+        get = parser.get_event
+        get()  # stream start
+        if type(get()) is yaml.StreamEndEvent:
+            return None
+        blocks: list = []
+        value = _fast_node(get, get(), 0, False, blocks)
+        if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
+            raise _NotOrdinary  # more than one document
+    finally:
+        parser.dispose()
+    if blocks:  # PyYAML is stricter about a block scalar's first line (`|#note` is an error)
+        lines = text.split("\n")
+        if not all(_BLOCK_HEADER.match(lines[m.line], m.column) for m in blocks):
+            raise _NotOrdinary
+    return value
+
+
+def _fast_node(get, event, depth: int, flow: bool, blocks: list) -> Any:
+    if depth > MAX_DEPTH or event.anchor is not None or event.tag is not None:
+        raise _NotOrdinary
+    kind = type(event)
+    if kind is yaml.ScalarEvent:
+        if event.style in _BLOCK:
+            blocks.append(event.start_mark)
+        return _fast_scalar(event, flow)
+    m = event.start_mark
+    if kind is yaml.MappingStartEvent:
+        flow = flow or bool(event.flow_style)
+        result = LocatedDict()
+        result.mark, key_marks, value_marks = Mark((m.line + 1, m.column + 1)), {}, {}
+        result.key_marks, result.value_marks = key_marks, value_marks
+        while True:
+            event = get()
+            if type(event) is yaml.MappingEndEvent:
+                return result
+            if (
+                type(event) is not yaml.ScalarEvent or event.style in _BLOCK or depth >= MAX_DEPTH
+                or event.anchor is not None or event.tag is not None
+            ):
+                raise _NotOrdinary
+            key = _fast_scalar(event, flow)
+            if key is None or key in result:
+                raise _NotOrdinary
+            km = event.start_mark
+            event = get()
+            result[key] = _fast_node(get, event, depth + 1, flow, blocks)
+            vm = event.start_mark
+            key_marks[key] = Mark((km.line + 1, km.column + 1))
+            value_marks[key] = Mark((vm.line + 1, vm.column + 1))
+    if kind is yaml.SequenceStartEvent:
+        flow = flow or bool(event.flow_style)
+        items = LocatedList()
+        items.mark, item_marks = Mark((m.line + 1, m.column + 1)), []
+        items.item_marks = item_marks
+        while True:
+            event = get()
+            if type(event) is yaml.SequenceEndEvent:
+                return items
+            im = event.start_mark
+            items.append(_fast_node(get, event, depth + 1, flow, blocks))
+            item_marks.append(Mark((im.line + 1, im.column + 1)))
+    raise _NotOrdinary  # an alias
+
+
+def _fast_scalar(event: yaml.ScalarEvent, flow: bool) -> Any:
+    """The value of an untagged scalar, resolved and constructed as _Loader does."""
+    value = event.value
+    if not event.implicit[0]:  # quoted (or a block scalar): always text
+        return value
+    if not value or (flow and "?" in value):
+        # The two parsers place some empty values (`{a: }`, `? a`) at different columns, and
+        # inside [] and {} PyYAML ends a plain scalar at "?" where libyaml does not.
+        raise _NotOrdinary
+    for tag, regexp in _RESOLVERS.get(value[:1], _WILDCARD):
+        if regexp.match(value):
+            break
+    else:
+        return value
+    if tag == _NULL:
+        return None
+    if tag not in _CONSTRUCTED:  # merge keys (<<) and the like: the general path reports them
+        raise _NotOrdinary
+    return _Loader.yaml_constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, value))
 
 
 def load_json(text: str, path: str, locate: bool = True) -> Any:

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from triage import Triage, load_content
@@ -20,7 +20,7 @@ from triage.answers import dump_answers, load_answers
 from triage.cli import cli
 from triage.errors import InputError
 
-from .conftest import MINI, SHIPPED, TESTS
+from .conftest import MINI, SHIPPED, TESTS, examples
 from triage.samples import random_answers
 
 from .strategies import answer_sets
@@ -140,11 +140,7 @@ def test_templates_cannot_reach_python_files_or_environment(tmp_path, runner, at
 
 # --- fuzzing the loaders ----------------------------------------------------------------------
 
-FUZZ_ANSWERS = 1500
-FUZZ_RULES = 200
-
-
-@settings(max_examples=FUZZ_ANSWERS, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@examples(ci=150, thorough=1500)
 @given(data=st.one_of(
     st.binary(max_size=300),
     st.text(max_size=300).map(str.encode),
@@ -172,7 +168,7 @@ def _mutations():
     ), st.integers(0, 3)).map(lambda t: (t[0], texts[t[0]], t[1], t[2], t[3]))
 
 
-@settings(max_examples=FUZZ_RULES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@examples(ci=12, thorough=200)  # each example parses the whole shipped content (~0.4 s)
 @given(mutation=_mutations())
 def test_fuzz_rule_loader(tmp_path_factory, mutation):
     from triage.errors import ContentError
@@ -193,7 +189,7 @@ def test_fuzz_rule_loader(tmp_path_factory, mutation):
 # --- round trips, faults, privacy -------------------------------------------------------------
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@examples(ci=30, thorough=100)
 @given(data=st.data())
 def test_saved_yaml_answers_read_back_to_the_same_result(engines, shipped, tmp_path_factory, data):
     answers = data.draw(answer_sets(shipped))

@@ -23,6 +23,7 @@ from triage.errors import InputError
 from .conftest import MINI, SHIPPED, TESTS, examples
 from triage.samples import random_answers
 
+from .processes import read_until, started, stopped, wait_for
 from .strategies import answer_sets
 
 # --- hostile answer files --------------------------------------------------------------------
@@ -281,25 +282,54 @@ def test_the_interactive_engine_does_not_grow(engines, shipped):
     assert rss_kib() - before < 4096, "3,000 more evaluations grew the process by 4 MiB or more"
 
 
-def test_killing_ask_while_it_saves_leaves_a_complete_file(mini, tmp_path):
-    import time
+# `triage ask` run with os.replace patched to stop the process (SIGSTOP) just before the
+# Nth save puts its finished temporary file in place: the test kills it at exactly that moment.
+PAUSED_SAVE = """
+import os, runpy, signal, sys
+real_replace, saves = os.replace, 0
+def replace(src, dst):
+    global saves
+    saves += 1
+    if saves == int(os.environ["PAUSE_AT_SAVE"]):
+        os.kill(os.getpid(), signal.SIGSTOP)
+    real_replace(src, dst)
+os.replace = replace
+sys.argv[0] = "triage"
+runpy.run_module("triage", run_name="__main__", alter_sys=True)
+"""
 
+
+def test_killing_ask_while_it_saves_leaves_a_complete_file(mini, tmp_path):
     saved = tmp_path / "answers.yaml"
     saved.write_text("feeling: repeat\n")
+    command = ["ask", "--rules", str(MINI), "--save", str(saved)]
+
+    # Killed while it waits for the first answer: the earlier file is untouched.
+    with started([sys.executable, "-m", "triage", *command],
+                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:
+        read_until(proc, "Your answer")
+        proc.kill()
+    assert saved.read_text() == "feeling: repeat\n"
+
+    # Killed in the middle of the Nth save (the new file is complete but not yet in place):
+    # the complete file from the save before stays.
     replies = ["2\n", "45\n", "3\n"]
-    for given_replies in range(len(replies) + 1):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "triage", "ask", "--rules", str(MINI), "--save", str(saved)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-        )
-        for reply in replies[:given_replies]:
-            proc.stdin.write(reply)
-            proc.stdin.flush()
-            time.sleep(0.05)
-        time.sleep(0.4)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-        answers = load_answers(mini, str(saved))  # always a complete, valid file
-        assert answers.get("feeling") in ("repeat", "locked")
-        if given_replies:
-            assert answers["feeling"] == "locked"
+    answers = [{"feeling": "locked"}, {"feeling": "locked", "minutes": 45}, {"feeling": "locked", "minutes": 45, "alarms": ["none"]}]
+    for n in range(1, len(replies) + 1):
+        with started(
+            [sys.executable, "-c", PAUSED_SAVE, *command], env={**os.environ, "PAUSE_AT_SAVE": str(n)},
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        ) as proc:
+            proc.stdin.write("".join(replies[:n]).encode())
+            proc.stdin.close()  # no more answers: without the pause it would stop (exit 130) instead
+            wait_for(lambda: proc.poll() is not None or stopped(proc.pid), f"save {n} to pause")
+            assert proc.returncode is None, f"save {n} never reached os.replace: {proc.stderr.read()[-500:]!r}"
+            pending = [p for p in tmp_path.iterdir() if p.name.startswith(".triage-")]
+            assert len(pending) == 1, f"save {n} paused without one finished temporary file: {pending}"
+            pending = pending[0]
+            assert load_answers(mini, str(pending)) == answers[n - 1]
+            old = answers[n - 2] if n > 1 else {"feeling": "repeat"}  # saves before the Nth went through
+            assert load_answers(mini, str(saved)) == old
+            proc.kill()
+        assert load_answers(mini, str(saved)) == old  # a complete, valid file: the one before
+        pending.unlink()  # a killed process cannot tidy up after itself

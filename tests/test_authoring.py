@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from triage.cli import cli
 
-from .conftest import EXAMPLES, MINI, SHIPPED, TESTS
+from .conftest import EXAMPLES, MINI, ROOT, SHIPPED, TESTS
 from .test_content_errors import overlay
 
 LINT = sorted(p for p in (TESTS / "content" / "lint").iterdir() if p.is_dir())
@@ -117,10 +120,32 @@ def test_lint_is_clean_on_the_mini_content_and_json_format_works(runner, tmp_pat
 
 
 def test_shipped_content_is_lint_clean(runner):
-    seeds = TESTS.parent.parent / "shared" / "seeds"
-    args = ["rules", "lint", "--rules", SHIPPED] + (["--seeds", seeds] if seeds.is_dir() else [])
-    result = invoke(runner, *args)
+    result = invoke(runner, "rules", "lint", "--rules", SHIPPED, "--seeds", SEEDS)
     assert result.exit_code == 0, result.stdout
+
+
+def test_lint_finds_a_passage_the_shipped_content_shares_with_a_source(runner, shipped, tmp_path):
+    """The copy check reads the shipped content: a source quoting one advice text is caught."""
+    item = next(iter(shipped.advice.values()))
+    quoted = " ".join(re.findall(r"[a-z0-9']+", item.text.lower())[:10])
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    (seeds / "quoting.txt").write_text(f"An article that says: {quoted}, and then goes on.\n")
+    result = invoke(runner, "rules", "lint", "--rules", SHIPPED, "--seeds", seeds, "--format", "json")
+    assert result.exit_code == 1, result.stdout
+    findings = json.loads(result.stdout)
+    assert {f["check"] for f in findings} == {"copied"}
+    assert any(f["path"] == f"{SHIPPED}/advice.yaml" and " ".join(quoted.split()[:8]) in f["message"]
+               and "quoting.txt" in f["message"] for f in findings), findings
+
+
+SEED_OVERLAP = ROOT.parent / "shared" / "tools" / "seed-overlap"
+
+
+@pytest.mark.skipif(not SEED_OVERLAP.is_file(), reason="../shared/tools/seed-overlap is not beside this checkout")
+def test_nothing_is_copied_from_the_seed_articles():
+    done = subprocess.run([sys.executable, str(SEED_OVERLAP), str(ROOT)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 
 def test_validate_json_format(runner, tmp_path):

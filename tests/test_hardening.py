@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 
 import pytest
 from hypothesis import given
@@ -208,16 +209,17 @@ def test_no_network_access_in_any_command(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     example = sorted((TESTS.parent / "examples").glob("*.yaml"))[0]
-    commands = [
-        ["check", example, "--format", "html"],
-        ["ask", "--rules", MINI],
-        ["batch", TESTS / "batch" / "answers.csv", "--rules", MINI, "-j", "1"],
-        ["rules", "validate"], ["rules", "test"], ["rules", "lint"], ["rules", "explain", example],
-        ["rules", "docs", "-o", "-"], ["questionnaire", "export", "--fhir"],
+    commands = [  # each with the exit code it promises; answers.csv has one bad row (exit 2)
+        (["check", example, "--format", "html"], 0),
+        (["ask", "--rules", MINI], 0),
+        (["batch", TESTS / "batch" / "answers.csv", "--rules", MINI, "-j", "1"], 2),
+        (["rules", "validate"], 0), (["rules", "test"], 0), (["rules", "lint"], 0), (["rules", "explain", example], 0),
+        (["rules", "docs", "-o", "-"], 0), (["questionnaire", "export", "--fhir"], 0),
     ]
-    for command in commands:
+    for command, code in commands:
         result = runner.invoke(cli, [str(c) for c in command], input="1\n1\n3\n", catch_exceptions=False)
-        assert result.exit_code in (0, 2), (command, result.output)
+        assert result.exit_code == code, (command, result.output)
+        assert result.output.strip(), command
         assert "network access attempted" not in result.output
 
 
@@ -256,10 +258,13 @@ def test_errors_do_not_repeat_the_whole_answer(runner, tmp_path):
 def test_nothing_is_written_where_the_user_did_not_ask(runner, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # tempfile reads TMPDIR again
     (tmp_path / "tmp").mkdir()
     example = sorted((TESTS.parent / "examples").glob("*.yaml"))[0]
-    for args in (["check", str(example)], ["batch", str(TESTS / "batch" / "answers.csv"), "--rules", str(MINI), "-j", "2"]):
-        runner.invoke(cli, args, catch_exceptions=False)
+    for args, code in ((["check", str(example)], 0),
+                       (["batch", str(TESTS / "batch" / "answers.csv"), "--rules", str(MINI), "-j", "2"], 2)):
+        result = runner.invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == code and result.stdout.strip(), (args, result.output)
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["tmp"]
 
 

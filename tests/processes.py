@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,13 @@ def started(args: list[str], **options) -> Iterator[subprocess.Popen]:
             yield proc
         finally:
             proc.kill()
+
+
+def ctrl_c_reaches_it() -> None:
+    """preexec_fn: SIGINT as in a terminal. A shell starts background jobs (and so a test run
+    started with `&`, and everything it starts) with SIGINT ignored; Python then never raises
+    KeyboardInterrupt, and a test of what Ctrl-C does would wait for ever."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for(condition: Callable[[], object], what: str, timeout: float = HANG) -> object:

@@ -156,10 +156,12 @@ def interrupted_run(tmp_path_factory):
         proc.stdin.write(b'{"feeling": "flicker", "minutes": 1}\n' * 2000)  # more than one write buffer of results
         proc.stdin.flush()
 
-        def partly_written():
-            return [p for p in folder.iterdir() if p.name.startswith(".triage-") and p.stat().st_size > 0]
+        def partly_written_or_stopped():
+            return proc.poll() is not None or any(
+                p.name.startswith(".triage-") and p.stat().st_size > 0 for p in folder.iterdir())
 
-        wait_for(partly_written, "records in the temporary output file")
+        wait_for(partly_written_or_stopped, "records in the temporary output file")
+        assert proc.returncode is None, proc.stderr.read().decode()[-500:]
         proc.send_signal(signal.SIGINT)
         returncode = proc.wait(timeout=HANG)
         stderr = proc.stderr.read().decode()

@@ -1,12 +1,20 @@
-"""Shared fixtures: real content folders, engines built once per test session."""
+"""Shared fixtures: real content folders, engines built once per test session.
+
+Hypothesis runs under the `ci` profile unless HYPOTHESIS_PROFILE says otherwise: the same
+examples on every run (derandomized, no example database) and a small budget per property,
+so the suite is quick and repeatable. `HYPOTHESIS_PROFILE=thorough python -m pytest` gives
+every property its full budget and keeps failing examples in .hypothesis/ for manual runs.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 from triage import Triage, load_content
 from triage.engines.durable import available as durable_available
@@ -20,6 +28,19 @@ EXAMPLES = ROOT / "examples"
 
 needs_durable = pytest.mark.skipif(not durable_available(), reason="durable-rules cannot be imported here")
 ENGINES = [pytest.param("durable", marks=needs_durable), "python"]
+
+# The properties draw from fixtures built once per session, so the function-scoped fixture
+# check does not apply; generating a shipped-content answer set is legitimately slow.
+_QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+settings.register_profile("ci", deadline=None, derandomize=True, database=None, suppress_health_check=_QUIET)
+settings.register_profile("thorough", deadline=None, suppress_health_check=_QUIET)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
+
+
+def examples(ci: int, thorough: int) -> settings:
+    """A property's budget: `thorough` examples under the thorough profile, `ci` otherwise."""
+    return settings(max_examples=thorough if PROFILE == "thorough" else ci)
 
 
 @pytest.fixture(scope="session")

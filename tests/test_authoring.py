@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from triage.cli import cli
 
-from .conftest import EXAMPLES, MINI, SHIPPED, TESTS
+from .conftest import ENGINES, EXAMPLES, MINI, ROOT, SHIPPED, TESTS
 from .test_content_errors import overlay
 
 LINT = sorted(p for p in (TESTS / "content" / "lint").iterdir() if p.is_dir())
@@ -21,11 +24,11 @@ def invoke(runner, *args):
     return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
-def test_shipped_author_cases_all_pass_on_every_engine(runner):
-    for engine in ("python", "durable"):
-        result = invoke(runner, "rules", "test", "--rules", SHIPPED, "--engine", engine)
-        assert result.exit_code == 0, result.stdout
-        assert "0 failing" in result.stderr
+@pytest.mark.parametrize("engine", ENGINES)
+def test_shipped_author_cases_all_pass_on_every_engine(runner, engine):
+    result = invoke(runner, "rules", "test", "--rules", SHIPPED, "--engine", engine)
+    assert result.exit_code == 0, result.stdout
+    assert "0 failing" in result.stderr
 
 
 def test_author_case_failure_names_file_line_case_and_rules_fired(runner, tmp_path):
@@ -117,10 +120,32 @@ def test_lint_is_clean_on_the_mini_content_and_json_format_works(runner, tmp_pat
 
 
 def test_shipped_content_is_lint_clean(runner):
-    seeds = TESTS.parent.parent / "shared" / "seeds"
-    args = ["rules", "lint", "--rules", SHIPPED] + (["--seeds", seeds] if seeds.is_dir() else [])
-    result = invoke(runner, *args)
+    result = invoke(runner, "rules", "lint", "--rules", SHIPPED, "--seeds", SEEDS)
     assert result.exit_code == 0, result.stdout
+
+
+def test_lint_finds_a_passage_the_shipped_content_shares_with_a_source(shipped, tmp_path):
+    """The copy check reads the shipped content: a source quoting one advice text is caught."""
+    from triage.authoring.lint import check_copied
+
+    item = next(iter(shipped.advice.values()))
+    quoted = " ".join(re.findall(r"[a-z0-9']+", item.text.lower())[:10])
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    assert check_copied(shipped, seeds) == []
+    (seeds / "quoting.txt").write_text(f"An article that says: {quoted}, and then goes on.\n")
+    findings = [str(f.problem()) for f in check_copied(shipped, seeds)]
+    assert len(findings) == 1 and findings[0].startswith(f"{SHIPPED}/advice.yaml:"), findings
+    assert " ".join(quoted.split()[:8]) in findings[0] and "quoting.txt" in findings[0]
+
+
+SEED_OVERLAP = ROOT.parent / "shared" / "tools" / "seed-overlap"
+
+
+@pytest.mark.skipif(not SEED_OVERLAP.is_file(), reason="../shared/tools/seed-overlap is not beside this checkout")
+def test_nothing_is_copied_from_the_seed_articles():
+    done = subprocess.run([sys.executable, str(SEED_OVERLAP), str(ROOT)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 
 def test_validate_json_format(runner, tmp_path):

@@ -8,13 +8,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from triage.cli import cli
 
 from .conftest import MINI, TESTS
+from .processes import HANG, ctrl_c_reaches_it, started, wait_for
 
 BATCH = TESTS / "batch"
 
@@ -140,26 +140,45 @@ def test_output_file_is_written_atomically(runner, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["results.jsonl"]
 
 
-def test_an_interrupted_run_leaves_the_old_output(tmp_path):
-    source = tmp_path / "big.jsonl"
-    with source.open("w") as f:
-        for i in range(200_000):
-            f.write('{"feeling": "flicker", "minutes": 1}\n')
-    target = tmp_path / "results.jsonl"
+@pytest.fixture(scope="module")
+def interrupted_run(tmp_path_factory):
+    """`triage batch - -o FILE` stopped with Ctrl-C (SIGINT) in the middle of its output.
+
+    Records come from a pipe that stays open, so the run cannot finish on its own: it is
+    interrupted once the temporary output file has records in it.
+    """
+    folder = tmp_path_factory.mktemp("interrupted")
+    target = folder / "results.jsonl"
     target.write_text("old complete file\n")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "triage", "batch", str(source), "--rules", str(MINI), "-j", "1", "-o", str(target)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    deadline = time.time() + 20
-    while time.time() < deadline and not any(p.name.startswith(".triage-") for p in tmp_path.iterdir()):
-        time.sleep(0.05)
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=20)
-    assert proc.returncode != 0
-    assert target.read_text() == "old complete file\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl", "results.jsonl"]
+    command = [sys.executable, "-m", "triage", "batch", "-", "--rules", str(MINI), "-j", "1", "-o", str(target)]
+    with started(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                 preexec_fn=ctrl_c_reaches_it) as proc:
+        proc.stdin.write(b'{"feeling": "flicker", "minutes": 1}\n' * 2000)  # more than one write buffer of results
+        proc.stdin.flush()
+
+        def partly_written_or_stopped():
+            return proc.poll() is not None or any(
+                p.name.startswith(".triage-") and p.stat().st_size > 0 for p in folder.iterdir())
+
+        wait_for(partly_written_or_stopped, "records in the temporary output file")
+        assert proc.returncode is None, proc.stderr.read().decode()[-500:]
+        proc.send_signal(signal.SIGINT)
+        returncode = proc.wait(timeout=HANG)
+        stderr = proc.stderr.read().decode()
+    return returncode, stderr, target.read_text(), sorted(p.name for p in folder.iterdir())
+
+
+def test_an_interrupted_run_leaves_the_old_output(interrupted_run):
+    returncode, stderr, text, names = interrupted_run
+    assert "Traceback" not in stderr, stderr  # the exit code: the next test
+    assert text == "old complete file\n"
+    assert names == ["results.jsonl"], "the temporary file is removed"
+
+
+def test_an_interrupted_run_exits_130_with_one_line(interrupted_run):
+    returncode, stderr, _, _ = interrupted_run
+    assert returncode == 130, (returncode, stderr)
+    assert "triage: stopped: interrupted" in stderr and "Traceback" not in stderr, stderr
 
 
 def test_compare_rules_lists_only_changed_records_with_the_rules(runner, tmp_path):

@@ -6,7 +6,7 @@ import random
 import shutil
 import threading
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from triage import Triage
@@ -14,7 +14,7 @@ from triage.answerfile import load_answers
 from triage.engines import make_engine
 from triage.engines.durable import DurableEngine
 
-from .conftest import EXAMPLES, SHIPPED, needs_durable
+from .conftest import EXAMPLES, SHIPPED, examples, needs_durable
 from triage.samples import random_answers
 
 from .strategies import answer_sets
@@ -39,7 +39,7 @@ def test_engines_agree_on_examples(engines, shipped):
 
 
 @needs_durable
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@examples(ci=100, thorough=400)
 @given(data=st.data())
 def test_engines_agree_on_generated_answer_sets(engines, shipped, data):
     answers = data.draw(answer_sets(shipped))
@@ -81,7 +81,7 @@ def test_python_engine_is_used_when_asked(shipped):
     assert make_engine(shipped, "python").name == "python"
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@examples(ci=4, thorough=15)  # each example loads a reshuffled copy of the shipped content
 @given(data=st.data())
 def test_result_does_not_depend_on_rule_file_or_rule_order(shipped, tmp_path_factory, data):
     """Shuffle the rules across files and within them: every result stays the same."""
@@ -138,7 +138,7 @@ def test_a_condition_durable_cannot_compile_is_a_located_error(runner, tmp_path)
     assert python.exit_code == 0
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@examples(ci=75, thorough=300)
 @given(data=st.data())
 def test_compiled_conditions_mean_what_the_reference_walker_means(shipped, data):
     from triage.answers import to_fact

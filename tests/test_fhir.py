@@ -13,7 +13,7 @@ import json
 import operator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
@@ -30,9 +30,10 @@ from triage.fhir import (
     unmapped_show_if,
 )
 
+from .conftest import examples
 from .strategies import answer_sets
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = examples(ci=75, thorough=300)
 SD = "http://hl7.org/fhir/StructureDefinition/"
 ABSENT = {"url": SD + "data-absent-reason", "valueCode": "asked-unknown"}
 ANSWER_TYPES = {"Coding": "choice", "Boolean": "boolean", "Decimal": "decimal", "Integer": "integer"}

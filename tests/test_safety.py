@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from triage.model import NOT_SURE
 from triage.model import FORMATS, urgency_rank
 
-from .conftest import ENGINES
+from .conftest import ENGINES, examples
 from .strategies import answer_sets
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = examples(ci=60, thorough=300)
 
 
 @SETTINGS
@@ -105,7 +105,7 @@ def test_every_alarm_option_alone_is_at_least_soon(engines, shipped, engine):
             assert urgency_rank(result.urgency) >= urgency_rank("soon"), (question.id, option, result.urgency)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@examples(ci=60, thorough=400)
 @given(data=st.data())
 def test_leaving_a_question_blank_is_never_less_urgent_than_not_sure(engines, shipped, data):
     """For questions that offer "not sure", no answer at all must be treated at least as carefully."""

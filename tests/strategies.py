@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from triage.model import NOT_SURE
-from triage.model import Content, Question
+from triage.model import NOT_SURE, Content, Question
 
 
 def thresholds(content: Content, question: Question) -> list[float]:

@@ -13,10 +13,9 @@ from triage import Triage
 from triage.answerfile import load_answers
 from triage.engines import make_engine
 from triage.engines.durable import DurableEngine
-
-from .conftest import EXAMPLES, SHIPPED, examples, needs_durable
 from triage.samples import random_answers
 
+from .conftest import EXAMPLES, SHIPPED, examples, needs_durable
 from .strategies import answer_sets
 
 

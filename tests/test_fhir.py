@@ -19,7 +19,6 @@ from jsonschema import Draft202012Validator
 
 from triage import __version__
 from triage.answers import check_answers, visible
-from triage.model import NOT_SURE, All, AnyOf, Compare, Flag, Not
 from triage.errors import AnswerError
 from triage.fhir import (
     QUESTIONNAIRE_URL,
@@ -29,6 +28,7 @@ from triage.fhir import (
     response_to_raw_answers,
     unmapped_show_if,
 )
+from triage.model import NOT_SURE, All, AnyOf, Compare, Flag, Not
 
 from .conftest import examples
 from .strategies import answer_sets

@@ -20,10 +20,9 @@ from triage import Triage, load_content
 from triage.answerfile import dump_answers, load_answers
 from triage.cli import cli
 from triage.errors import InputError
-
-from .conftest import MINI, SHIPPED, TESTS, examples
 from triage.samples import random_answers
 
+from .conftest import MINI, SHIPPED, TESTS, examples
 from .processes import read_until, started, stopped, wait_for
 from .strategies import answer_sets
 

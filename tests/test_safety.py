@@ -14,8 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from triage.model import NOT_SURE
-from triage.model import FORMATS, urgency_rank
+from triage.model import FORMATS, NOT_SURE, urgency_rank
 
 from .conftest import ENGINES, examples
 from .strategies import answer_sets

@@ -148,10 +148,11 @@ class Triage:
         urgency = max(levels.values(), key=urgency_rank, default=self.content.outcomes.fallback_urgency)
         votes = Counter(r.classification for r in fired if r.classification and r.classification != "unclear")
         top = max(votes.values(), default=0)
-        leaders = sorted(c for c, n in votes.items() if n == top)
+        leaders: list[str] = sorted(c for c, n in votes.items() if n == top)
+        classification: str
         if len(leaders) == 1:
             classification = leaders[0]
-            also_fits = sorted(c for c in votes if c != classification)
+            also_fits: list[str] = sorted(c for c in votes if c != classification)
         else:
             classification = "unclear"
             also_fits = leaders + sorted(c for c in votes if c not in leaders)

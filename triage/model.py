@@ -14,6 +14,12 @@ from typing import Any, Literal, get_args
 Urgency = Literal["self_care", "routine", "soon", "urgent", "emergency"]
 Classification = Literal["twitch", "cramp", "spasm", "unclear"]
 ResultFormat = Literal["text", "markdown", "html", "json"]
+QuestionTypeName = Literal["choice", "multi", "yesno", "number"]
+"""Each has one entry in `triage.questiontypes.QUESTION_TYPES`."""
+OperatorName = Literal[
+    "equals", "not_equals", "one_of", "any_of", "all_of", "answered", "less_than", "greater_than", "at_least", "at_most"
+]
+"""Each has one entry in `triage.operators.OPERATORS`."""
 
 URGENCY_LEVELS: tuple[Urgency, ...] = get_args(Urgency)
 """From least to most urgent: the order every comparison of urgencies uses."""
@@ -44,7 +50,7 @@ class Compare:
     """`question <op> value`; `op` is a key of `triage.operators.OPERATORS`."""
 
     question: str
-    op: str
+    op: OperatorName
     value: Any
     line: int = 0
 
@@ -84,7 +90,7 @@ class Option:
 class Question:
     id: str
     text: str
-    type: str
+    type: QuestionTypeName
     options: tuple[Option, ...] = ()
     help: str = ""
     unit: str = ""
@@ -120,8 +126,8 @@ class Rule:
     line: int
     title: str = ""
     red_flag: bool = False
-    urgency: str | None = None
-    classification: str | None = None
+    urgency: Urgency | None = None
+    classification: Classification | None = None
     reason: str = ""
     advice: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .model import NOT_SURE
+from .model import NOT_SURE, OperatorName, QuestionTypeName
 
 Test = Callable[[dict], bool]
 ValueShape = Literal["item", "items", "threshold", "bool"]
@@ -181,8 +181,8 @@ def _durable_threshold(op: str, opposite: str) -> Callable[[str, Any, bool], dic
 class Operator:
     """One comparison: where it fits, what it means, how each engine and reader sees it."""
 
-    name: str
-    types: frozenset[str]
+    name: OperatorName
+    types: frozenset[QuestionTypeName]
     """Question types it can compare."""
     value: ValueShape
     """item: one value; items: a non-empty list of values; threshold: a number; bool: true/false."""
@@ -206,7 +206,7 @@ def or_list(items: list[str], word: str = "or") -> str:
 
 
 def _threshold_operator(
-    name: str, symbol: str, op: str, opposite: str, fhir: str, words: str, compare: Callable[[Any, Any], bool]
+    name: OperatorName, symbol: str, op: str, opposite: str, fhir: str, words: str, compare: Callable[[Any, Any], bool]
 ) -> Operator:
     return Operator(
         name, frozenset({"number"}), "threshold", _threshold(compare), _python_threshold(symbol),
@@ -214,7 +214,7 @@ def _threshold_operator(
     )
 
 
-OPERATORS: dict[str, Operator] = {
+OPERATORS: dict[OperatorName, Operator] = {
     op.name: op
     for op in (
         Operator(
@@ -255,6 +255,6 @@ OPERATORS: dict[str, Operator] = {
 def operator(name: str) -> Operator:
     """The registered operator, or KeyError naming the known ones (never a silent default)."""
     try:
-        return OPERATORS[name]
+        return OPERATORS[name]  # type: ignore[index]  # any text may name an operator; KeyError if none
     except KeyError:
         raise KeyError(f"unknown comparison {name!r} (known: {', '.join(OPERATORS)})") from None

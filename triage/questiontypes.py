@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .engines.durable import NUMBER_DECIMALS
-from .model import NOT_SURE, Question
+from .model import NOT_SURE, Question, QuestionTypeName
 from .yamlsafe import is_finite_number
 
 
@@ -110,7 +110,7 @@ def _number_words(question: Question, value: Any) -> str:
 class QuestionType:
     """One kind of question: what an answer is, and how it is read and said."""
 
-    name: str
+    name: QuestionTypeName
     words: str
     """How authors and error messages name the type."""
     coerce: Callable[[Question, Any], Any]
@@ -121,7 +121,7 @@ class QuestionType:
     """A coerced answer in words, as the person would say it."""
 
 
-QUESTION_TYPES: dict[str, QuestionType] = {
+QUESTION_TYPES: dict[QuestionTypeName, QuestionType] = {
     "choice": QuestionType(
         "choice", "one-choice", _option, _option, lambda q, v: q.option_label(v),
     ),
@@ -137,7 +137,7 @@ QUESTION_TYPES: dict[str, QuestionType] = {
 def question_type(name: str) -> QuestionType:
     """The registered type, or KeyError naming the known ones (never a silent default)."""
     try:
-        return QUESTION_TYPES[name]
+        return QUESTION_TYPES[name]  # type: ignore[index]  # any text may name a type; KeyError if none
     except KeyError:
         raise KeyError(f"unknown question type {name!r} (known: {', '.join(QUESTION_TYPES)})") from None
 
@@ -148,7 +148,7 @@ def coerce_answer(question: Question, raw: Any) -> Any:
         if not question.not_sure:
             raise ValueError("'not sure' is not allowed for this question")
         return NOT_SURE
-    return QUESTION_TYPES[question.type].coerce(question, raw)  # the loader checked the type
+    return QUESTION_TYPES[question.type].coerce(question, raw)
 
 
 def coerce_item(question: Question, raw: Any) -> Any:

@@ -41,14 +41,23 @@ def python_source(condition: Condition) -> str:
             raise TypeError(f"not a condition: {condition!r}")
 
 
-def compile_source(source: str) -> Any:
-    """Compile generated source with no builtins at all: it only reads the fact it is given."""
-    return eval(compile(source, "<rules>", "eval"), {"__builtins__": {}})  # noqa: S307 - literals only
+def generated_globals() -> dict[str, Any]:
+    """The only names generated code can see: the types its number tests compare with, and set."""
+    return {"__builtins__": {"int": int, "float": float, "set": set}}
 
 
 @lru_cache(maxsize=4096)
+def compile_source(source: str) -> Any:
+    """Compile generated source with no builtins at all: it only reads the fact it is given.
+
+    Cached by the source text, never by the condition: `equals: 1` and `equals: true` are equal
+    as dataclasses (1 == True) but not as source.
+    """
+    return eval(compile(source, "<rules>", "eval"), generated_globals())  # noqa: S307 - literals only
+
+
 def compile_condition(condition: Condition) -> Test:
-    """The condition as one compiled test on a fact (cached: conditions are frozen values)."""
+    """The condition as one compiled test on a fact."""
     test: Test = compile_source(f"lambda f: {python_source(condition)}")
     return test
 

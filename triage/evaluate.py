@@ -9,12 +9,13 @@ when no rule decides, the content's fallback applies, so every valid answer set 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .answers import Answers, check_answers, drop_hidden, to_fact, visible_answers
 from .engines import Engine, make_engine
-from .model import NOT_SURE, AdviceItem, Content, Rule, Source, urgency_rank
+from .model import NOT_SURE, AdviceItem, Content, Rule, Source, time_matters, urgency_rank
 from .operators import flag_key
 from .questiontypes import answer_text
 
@@ -104,36 +105,30 @@ class Triage:
         """Answers checked, coerced to their types, and without answers to skipped questions."""
         return drop_hidden(self.content, check_answers(self.content, answers))
 
-    def fired(self, answers: Answers, fact: dict | None = None) -> list[Rule]:
-        """The rules that fire, stage by stage (`answers` prepared); flags of a stage join the fact.
+    def _stages(self, fact: dict) -> Iterator[tuple[int, list[Rule]]]:
+        """The one walk over the stages: (stage, rules that fired in it, in id order).
 
-        `fact` is the answers' fact when the caller has it already (it is extended with flags).
+        The flags of a stage's rules join `fact` after the caller has seen the stage, before the
+        next stage runs.
         """
-        fact = to_fact(answers) if fact is None else fact
-        fired: list[Rule] = []
         for stage in range(self.content.stages):
-            for rule_id in sorted(self.engine.matching(fact, stage)):  # rules run in id order
-                rule = self._rule_by_id[rule_id]
-                fired.append(rule)
+            fired = [self._rule_by_id[rule_id] for rule_id in sorted(self.engine.matching(fact, stage))]
+            yield stage, fired
+            for rule in fired:
                 for name in rule.flags:
                     fact[flag_key(name)] = True
-        return fired
+
+    def fired(self, answers: Answers, fact: dict | None = None) -> list[Rule]:
+        """The rules that fire (`answers` prepared); `fact` is their fact when the caller has it."""
+        return [rule for _, fired in self._stages(to_fact(answers) if fact is None else fact) for rule in fired]
 
     def trace(self, answers: Answers) -> list[tuple[Rule, bool, dict]]:
-        """Every rule, stage by stage: whether it fired and the fact it was evaluated on (for explain).
-
-        The same walk as `fired`, keeping a copy of the fact each stage saw.
-        """
+        """Every rule, stage by stage: whether it fired and the fact it was evaluated on (for explain)."""
         fact = to_fact(answers)
         steps: list[tuple[Rule, bool, dict]] = []
-        for stage in range(self.content.stages):
-            matched = self.engine.matching(fact, stage)
+        for stage, fired in self._stages(fact):
             seen = dict(fact)
-            for rule in self._rules_by_stage.get(stage, ()):
-                steps.append((rule, rule.id in matched, seen))
-                if rule.id in matched:
-                    for name in rule.flags:
-                        fact[flag_key(name)] = True
+            steps += [(rule, rule in fired, seen) for rule in self._rules_by_stage.get(stage, ())]
         return steps
 
     def decide(self, answers: Answers) -> Decision:
@@ -182,7 +177,7 @@ class Triage:
         advice = [content.advice[i] for i in decision.advice_ids]
         cited = {s for r in fired for s in r.sources} | {s for a in advice for s in a.sources}
         sources = [s for s in content.sources.values() if s.id in cited]
-        time_matters = urgency_rank(urgency) >= urgency_rank("urgent")
+
         shown = [
             ShownAnswer(q.id, q.text, answer_text(q, answers[q.id])) for q in content.questions if q.id in answers
         ]
@@ -205,7 +200,7 @@ class Triage:
             urgency_action=outcomes.urgency_actions[urgency],
             urgency_reasons=urgency_reasons,
             main_reasons=[r for r in urgency_reasons if r.urgency == urgency and not r.red_flag],
-            other_reasons=[] if time_matters else [r for r in urgency_reasons if r.urgency != urgency],
+            other_reasons=[] if time_matters(urgency) else [r for r in urgency_reasons if r.urgency != urgency],
             red_flags=[reason(r) for r in fired if r.red_flag],
             advice=advice,
             answers=shown,
@@ -230,7 +225,7 @@ def headline(content: Content, classification: str, also_fits: list[str], urgenc
     else:
         what = f"This sounds like {labels['unclear']}."
     action = content.outcomes.urgency_actions[urgency]
-    if urgency in ("urgent", "emergency"):
+    if time_matters(urgency):
         return f"{action} {what}"  # what to do comes first when time matters
     return f"{what} {action}"
 

@@ -172,7 +172,7 @@ def answers_to_response(content: Content, answers: dict, questionnaire_url: str 
                 item["answer"] = [_typed(q, v, "value") or {"extension": [NOT_SURE_MARK]} for v in values]
             items.append(item)
     rid = record_id(answers)
-    named = {"id": rid} if rid is not None and FHIR_ID.match(rid) else {}
+    named = {"id": rid} if rid is not None and FHIR_ID.fullmatch(rid) else {}
     resource = {"resourceType": "QuestionnaireResponse", **named, "questionnaire": questionnaire_url, "status": "completed"}
     return {**resource, "item": items} if items else resource
 

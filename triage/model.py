@@ -29,7 +29,7 @@ TEMPLATES: dict[ResultFormat, str] = {"text": "result.text.j2", "markdown": "res
 """The author templates every content folder has; JSON is the result serialised by code."""
 NOT_SURE = "not_sure"
 """The answer "not sure", wherever a question allows it."""
-ANSWER_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+ANSWER_ID = re.compile(r"^[a-z][a-z0-9_]*$")  # use .fullmatch: "$" alone lets a trailing newline through
 ITEM_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 NUMBER_LIMIT = 1e9
 
@@ -40,6 +40,11 @@ _URGENCY_RANKS: dict[str, int] = {level: rank for rank, level in enumerate(URGEN
 def urgency_rank(level: str) -> int:
     """0 for self_care up to 4 for emergency; KeyError for anything else."""
     return _URGENCY_RANKS[level]
+
+
+def time_matters(level: str) -> bool:
+    """urgent or emergency: what to do comes first, and nothing softer is shown beside it."""
+    return _URGENCY_RANKS[level] >= _URGENCY_RANKS["urgent"]
 
 
 # --- conditions (rules' `when` and questions' `show_if`) ------------------------------------
@@ -174,7 +179,7 @@ class Content:
     sources: dict[str, Source]
     outcomes: Outcomes
     question_by_id: dict[str, Question] = field(default_factory=dict)
-    stages: int = 1
+    stages: int = field(init=False, default=1)
     """How many stages the rules run in (flags set in one stage are read in later ones)."""
 
     def __post_init__(self) -> None:

@@ -120,8 +120,11 @@ def _python_equals(question: str, value: Any) -> str:
         return python_marker(not_sure_key(question))
     if isinstance(value, bool):
         return f"f.get({literal(question)}) is {value}"
-    # A fact's value has its question's type, and so has the rule's value (both coerced alike).
-    return f"f.get({literal(question)}) == {literal(value)}"
+    if isinstance(value, str):
+        return f"f.get({literal(question)}) == {literal(value)}"  # only a str equals a str
+    # A number: the same type too, as in `_equals` (True == 1 and 1 == 1.0 in Python).
+    kind = type(value).__name__
+    return f"((_v := f.get({literal(question)})).__class__ is {kind} and _v == {literal(value)})"
 
 
 def _python_one_of(question: str, values: tuple) -> str:

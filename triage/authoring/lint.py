@@ -18,7 +18,7 @@ from ..answers import to_fact
 from ..conditions import compile_condition, flags_read, leaves, questions_read
 from ..errors import Problem
 from ..evaluate import all_headlines
-from ..model import NOT_SURE, Compare, Condition, Content, Question, Rule, urgency_rank
+from ..model import NOT_SURE, Compare, Condition, Content, Question, Rule, time_matters, urgency_rank
 from ..operators import flag_key
 from ..yamlsafe import LocatedDict, LocatedList, load_file
 from .readability import grade, measurable
@@ -207,7 +207,7 @@ def check_sources(content: Content) -> list[Finding]:
     """Emergency and urgent rules must cite a public health authority, not only the articles."""
     findings = []
     for rule in content.rules:
-        if rule.urgency in ("urgent", "emergency") and not any(content.sources[s].url for s in rule.sources):
+        if rule.urgency and time_matters(rule.urgency) and not any(content.sources[s].url for s in rule.sources):
             findings.append(Finding(rule.path, rule.line, "authority-source", f"rule {rule.id!r} ({rule.urgency}) cites no public health authority (a source with a url)"))
     return findings
 

@@ -104,7 +104,10 @@ def batch(
       triage batch saved/ --compare-rules old-rules/ --rules new-rules/
     """
     from ..batchrun import BatchOptions, run_batch
+    from ..reports import DIFF_FORMATS
 
+    if compare_rules and fmt and fmt not in DIFF_FORMATS:
+        raise click.UsageError(f"--compare-rules writes {' or '.join(DIFF_FORMATS)}, not {fmt}")
     options = BatchOptions(
         inputs, fmt or ("report" if sys.stdout.isatty() and not output else "jsonl"), rules_dir, engine, output,
         out_dir, out_format, pattern, jobs or os.cpu_count() or 1, fail_on, compare_rules,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..conditions import python_source
+from ..conditions import generated_globals, python_source
 from ..model import Content, Rule
 from ..operators import literal
 
@@ -19,7 +19,7 @@ def _stage_function(rules: list[Rule]) -> Callable[[dict], set[str]]:
     body = "".join(f"    if {python_source(rule.when)}:\n        fired.add({literal(rule.id)})\n" for rule in rules)
     namespace: dict = {}
     exec(compile(f"def stage(f):\n    fired = set()\n{body}    return fired\n", "<rules>", "exec"),  # noqa: S102
-         {"__builtins__": {"set": set}}, namespace)
+         generated_globals(), namespace)
     function: Callable[[dict], set[str]] = namespace["stage"]
     return function
 

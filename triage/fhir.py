@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, assert_never
 
 from . import __version__
 from .answers import check_answers, record_id
@@ -78,11 +78,17 @@ def _typed(q: Question, value: Any, prefix: str) -> dict | None:
         return {prefix + "Coding": _coding(q, ("yes" if value else "no") if isinstance(value, bool) else value)}
     if value == NOT_SURE:
         return None
-    if q.type == "yesno":
-        return {prefix + "Boolean": value}
-    if q.integer:
-        return {prefix + "Integer": int(value)} if float(value).is_integer() else None
-    return {prefix + "Decimal": value}
+    match q.type:
+        case "yesno":
+            return {prefix + "Boolean": value}
+        case "number" if q.integer:
+            return {prefix + "Integer": int(value)} if float(value).is_integer() else None
+        case "number":
+            return {prefix + "Decimal": value}
+        case "choice" | "multi":  # coded: handled above
+            raise TypeError(f"question {q.id!r} has no codes")
+        case _:
+            assert_never(q.type)
 
 
 def _enable_when(content: Content, condition: Condition) -> tuple[list[dict], str] | None:

@@ -8,7 +8,7 @@ to the previous question, `?` shows the help, and "not sure" is offered where al
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, assert_never
 
 from .answers import Answers, visible
 from .model import NOT_SURE, Content, Question
@@ -31,14 +31,17 @@ def prompt_for(question: Question, number: int) -> str:
     if question.type in ("choice", "multi"):
         for i, option in enumerate(question.options, 1):
             lines.append(f"   {i}) {option.label}")
-    if question.type == "multi":
-        lines.append("   Type the numbers of all that fit, with commas (for example 1,3).")
-    elif question.type == "choice":
-        lines.append("   Type a number.")
-    elif question.type == "yesno":
-        lines.append("   Type yes or no.")
-    else:
-        lines.append(f"   Type a number of {question.unit} ({question.min:g} to {question.max:g}).")
+    match question.type:
+        case "multi":
+            lines.append("   Type the numbers of all that fit, with commas (for example 1,3).")
+        case "choice":
+            lines.append("   Type a number.")
+        case "yesno":
+            lines.append("   Type yes or no.")
+        case "number":
+            lines.append(f"   Type a number of {question.unit} ({question.min:g} to {question.max:g}).")
+        case _:
+            assert_never(question.type)
     extras = ["not sure"] if question.not_sure else []
     extras += ["? for help"] if question.help else []
     extras += ["back"] if number > 1 else []
@@ -86,14 +89,18 @@ def default_reply(question: Question, value: Any) -> str:
     """How a previous answer is offered as the default when a question is asked again."""
     if value == NOT_SURE:
         return "not sure"
-    if question.type == "choice":
-        return str([o.id for o in question.options].index(value) + 1)
-    if question.type == "multi":
-        ids = [o.id for o in question.options]
-        return ",".join(str(ids.index(v) + 1) for v in value)
-    if question.type == "yesno":
-        return "yes" if value else "no"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    ids = [o.id for o in question.options]
+    match question.type:
+        case "choice":
+            return str(ids.index(value) + 1)
+        case "multi":
+            return ",".join(str(ids.index(v) + 1) for v in value)
+        case "yesno":
+            return "yes" if value else "no"
+        case "number":
+            return f"{value:g}" if isinstance(value, float) else str(value)
+        case _:
+            assert_never(question.type)
 
 
 def run_questionnaire(

@@ -112,7 +112,9 @@ class QuestionType:
 
     name: QuestionTypeName
     words: str
-    """How authors and error messages name the type."""
+    """How error messages name the type ("one-choice questions")."""
+    described: str
+    """What an answer is, for the rules catalogue ("one choice")."""
     coerce: Callable[[Question, Any], Any]
     """A whole answer in its declared type (raises ValueError with a short reason)."""
     coerce_item: Callable[[Question, Any], Any]
@@ -123,14 +125,14 @@ class QuestionType:
 
 QUESTION_TYPES: dict[QuestionTypeName, QuestionType] = {
     "choice": QuestionType(
-        "choice", "one-choice", _option, _option, lambda q, v: q.option_label(v),
+        "choice", "one-choice", "one choice", _option, _option, lambda q, v: q.option_label(v),
     ),
     "multi": QuestionType(
-        "multi", "several-choice", _options, _option,
+        "multi", "several-choice", "several choices", _options, _option,
         lambda q, v: "; ".join(q.option_label(o) for o in v) if v else "None picked",
     ),
-    "yesno": QuestionType("yesno", "yes/no", _yes_no, _yes_no, lambda q, v: "Yes" if v else "No"),
-    "number": QuestionType("number", "number", coerce_number, coerce_number, _number_words),
+    "yesno": QuestionType("yesno", "yes/no", "yes or no", _yes_no, _yes_no, lambda q, v: "Yes" if v else "No"),
+    "number": QuestionType("number", "number", "a number", coerce_number, coerce_number, _number_words),
 }
 
 

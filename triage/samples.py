@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
+from typing import Any, assert_never
 
-from .model import NOT_SURE, Content
+from .model import NOT_SURE, Content, Question
 
 
 def random_answers(content: Content, rng: random.Random, skip: float = 0.4) -> dict:
@@ -15,14 +16,21 @@ def random_answers(content: Content, rng: random.Random, skip: float = 0.4) -> d
             continue
         if q.not_sure and rng.random() < 0.1:
             answers[q.id] = NOT_SURE
-        elif q.type == "choice":
-            answers[q.id] = rng.choice(q.options).id
-        elif q.type == "multi":
-            answers[q.id] = [o.id for o in q.options if not o.exclusive and rng.random() < 0.2]
-        elif q.type == "yesno":
-            answers[q.id] = rng.random() < 0.5
-        elif q.integer:
-            answers[q.id] = rng.randint(int(q.min), int(q.max))
         else:
-            answers[q.id] = float(rng.randint(int(q.min), int(q.max)))
+            answers[q.id] = _sample(q, rng)
     return answers
+
+
+def _sample(q: Question, rng: random.Random) -> Any:
+    match q.type:
+        case "choice":
+            return rng.choice(q.options).id
+        case "multi":
+            return [o.id for o in q.options if not o.exclusive and rng.random() < 0.2]
+        case "yesno":
+            return rng.random() < 0.5
+        case "number":
+            whole = rng.randint(int(q.min), int(q.max))
+            return whole if q.integer else float(whole)
+        case _:
+            assert_never(q.type)

@@ -17,16 +17,11 @@ from pathlib import Path
 
 from ..conditions import flags_read, questions_read
 from ..model import URGENCY_LEVELS, Content, Question, Rule
+from ..questiontypes import question_type
 from .describe import ConditionWords, md, number_text, quote
 
 REGENERATE = "triage rules docs"
 
-TYPE_WORDS = {
-    "choice": "one choice (`choice`)",
-    "multi": "several choices (`multi`)",
-    "yesno": "yes or no (`yesno`)",
-    "number": "a number (`number`)",
-}
 
 def _relative(content: Content, path: str) -> str:
     try:
@@ -105,7 +100,7 @@ def _rule(content: Content, words: ConditionWords, rule: Rule) -> list[str]:
 
 def _question(content: Content, words: ConditionWords, number: int, q: Question, readers: list[str]) -> list[str]:
     out = [f"### {number}. `{q.id}`: {md(q.text)}", ""]
-    out.append(f"- Type: {TYPE_WORDS.get(q.type, q.type)}")
+    out.append(f"- Type: {question_type(q.type).described} (`{q.type}`)")
     if q.help:
         out.append(f"- Help: {quote(q.help)}")
     if q.options:

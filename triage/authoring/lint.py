@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import assert_never
 
 from ..answers import to_fact
 from ..conditions import compile_condition, flags_read, leaves, questions_read
@@ -65,12 +66,12 @@ def _domain(question: Question, conditions: list[Condition]) -> list:
     elif question.type == "yesno":
         values += [True, False]
     elif question.type == "number":
-        step = 1 if question.integer else 0.001
+        step: float = 1 if question.integer else 0.001
         points = {question.min, question.max}
         for t in set().union(*(_thresholds(c, question.id) for c in conditions)):
             points |= {t - step, t, t + step}
         values += sorted(p for p in points if question.min <= p <= question.max)
-    else:
+    elif question.type == "multi":
         mentioned = sorted({o for c in conditions for o in _options_in(c, question.id)})
         free = [o.id for o in question.options if o.id in mentioned and not o.exclusive]
         for size in range(len(free) + 1):
@@ -79,6 +80,8 @@ def _domain(question: Question, conditions: list[Condition]) -> list:
         if len(free) < len([o for o in question.options if not o.exclusive]):
             other = next(o.id for o in question.options if not o.exclusive and o.id not in free)
             values.append([other])
+    else:
+        assert_never(question.type)
     return values
 
 

@@ -49,8 +49,22 @@ def answer_for(question: Question, near: list[float] | None = None) -> st.Search
     return values
 
 
+_BUILT: dict[tuple[int, bool], tuple[Content, st.SearchStrategy]] = {}
+
+
 def answer_sets(content: Content, partial: bool = True) -> st.SearchStrategy:
-    """Any answer set: each question answered or (when partial) left out."""
+    """Any answer set: each question answered or (when partial) left out.
+
+    Built once per content and kept: hypothesis validates and labels a new strategy on
+    every draw, which costs more than the evaluation the properties test.
+    """
+    key = (id(content), partial)
+    if key not in _BUILT or _BUILT[key][0] is not content:
+        _BUILT[key] = (content, _build_answer_sets(content, partial))
+    return _BUILT[key][1]
+
+
+def _build_answer_sets(content: Content, partial: bool) -> st.SearchStrategy:
     fields = {}
     for q in content.questions:
         answer = answer_for(q, thresholds(content, q) if q.type == "number" else None)

@@ -14,6 +14,7 @@ import pytest
 from triage.cli import cli
 
 from .conftest import ENGINES, EXAMPLES, MINI, ROOT, SHIPPED, TESTS
+from .processes import HANG
 from .test_content_errors import overlay
 
 LINT = sorted(p for p in (TESTS / "content" / "lint").iterdir() if p.is_dir())
@@ -144,7 +145,7 @@ SEED_OVERLAP = ROOT.parent / "shared" / "tools" / "seed-overlap"
 
 @pytest.mark.skipif(not SEED_OVERLAP.is_file(), reason="../shared/tools/seed-overlap is not beside this checkout")
 def test_nothing_is_copied_from_the_seed_articles():
-    done = subprocess.run([sys.executable, str(SEED_OVERLAP), str(ROOT)], capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run([sys.executable, str(SEED_OVERLAP), str(ROOT)], capture_output=True, text=True, timeout=HANG, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 

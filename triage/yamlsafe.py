@@ -357,11 +357,13 @@ def load_json(text: str, path: str, locate: bool = True) -> Any:
     """
 
     def pairs(items: list[tuple[str, Any]]) -> dict:
+        if not locate:  # plain: cheap to send to worker processes
+            plain = dict(items)
+            if len(plain) == len(items):
+                return plain
+        result: dict = LocatedDict() if locate else {}
         if locate:
-            result = LocatedDict()
             result.mark, result.key_marks, result.value_marks = Mark((1, 1)), {}, {}
-        else:
-            result = {}  # plain: cheap to send to worker processes
         for key, value in items:
             if key in result:
                 raise ValueError(f"duplicate key {key!r}")

@@ -304,7 +304,8 @@ def _measure(old: Tree, new: Tree, cwd: Path, rounds: int, sets: int, records: i
                     continue
                 for source, count in ((tree.jsonl1, 1), (tree.jsonl, records)):
                     out = cwd / "out.jsonl"
-                    command = [sys.executable, "-m", "triage", "batch", str(source), "-o", str(out), "-j", "1", "--engine", engine]
+                    command = [sys.executable, "-m", "triage", "batch", str(source), "-o", str(out), "-j", "1",
+                               "--engine", engine]
                     cpu, proc = _cpu_of(command, tree.env, cwd)
                     produced = sum(1 for _ in out.open(encoding="utf-8")) if out.exists() else 0
                     if produced != count:
@@ -350,12 +351,12 @@ def _table(figures: dict, methods: dict, old: Tree, new: Tree, sets: int, record
               f"| {cell(batch[1], ',.0f', new.label, f'batch {engine}')} | {ratio(*batch)} |")
         start = median(old.label, f"batch cpu {engine} 1"), median(new.label, f"batch cpu {engine} 1")
         every = median(old.label, f"batch cpu {engine} {records}"), median(new.label, f"batch cpu {engine} {records}")
-        per_record = [None if x is None or y is None or y <= x else (records - 1) / (y - x) for x, y in zip(start, every)]
+        per_record = [None if x is None or y is None or y <= x else (records - 1) / (y - x) for x, y in zip(start, every, strict=True)]
         print(f"| {engine} `triage batch -j 1` on 1 record (start-up), ms CPU | {cell(start[0], ',.0f', scale=1000)} "
               f"| {cell(start[1], ',.0f', scale=1000)} | {ratio(*start)} |")
         print(f"| {engine} batch after start-up, records per CPU s | {cell(per_record[0], ',.0f')} "
               f"| {cell(per_record[1], ',.0f')} | {ratio(*per_record)} |")
-        shares = [None if x is None or y is None else x / y for x, y in zip(per_record, alone)]
+        shares = [None if x is None or y is None else x / y for x, y in zip(per_record, alone, strict=True)]
         print(f"| {engine} batch after start-up / engine alone | {cell(shares[0], '.0%')} | {cell(shares[1], '.0%')} | |")
     print(f"\nMedians of the rounds; ±: half the range of the rounds, relative to the median. Engine alone: Triage.{methods.get(old.label, '?')} (old) and "
           f"Triage.{methods.get(new.label, '?')} (new) over {sets:,} answer sets, CPU of the loop only. Batch: "

@@ -361,9 +361,11 @@ def load_json(text: str, path: str, locate: bool = True) -> Any:
             plain = dict(items)
             if len(plain) == len(items):
                 return plain
-        result: dict = LocatedDict() if locate else {}
+        result: dict = {}
         if locate:
-            result.mark, result.key_marks, result.value_marks = Mark((1, 1)), {}, {}
+            located = LocatedDict()
+            located.mark, located.key_marks, located.value_marks = Mark((1, 1)), {}, {}
+            result = located
         for key, value in items:
             if key in result:
                 raise ValueError(f"duplicate key {key!r}")

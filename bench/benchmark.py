@@ -202,6 +202,7 @@ class Tree:
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.env.pop("PYTHONSAFEPATH", None)
         self.jsonl = work / f"answers-{label}.jsonl"
+        self.jsonl1 = work / f"one-{label}.jsonl"  # one record: the batch's start-up
         self.durable = True
 
 
@@ -279,6 +280,7 @@ def _measure(old: Tree, new: Tree, cwd: Path, rounds: int, sets: int, records: i
             if proc.returncode != 0:
                 raise SystemExit(f"{tree.label}: {' '.join(command)} failed:\n{proc.stderr[-2000:]}")
         _child(tree, cwd, "jsonl", str(tree.jsonl), str(records), str(SEED))
+        _child(tree, cwd, "jsonl", str(tree.jsonl1), "1", str(SEED))
     for number in range(rounds):
         pair = (old, new) if number % 2 == 0 else (new, old)
         for _ in range(starts):
@@ -300,13 +302,16 @@ def _measure(old: Tree, new: Tree, cwd: Path, rounds: int, sets: int, records: i
             for tree in pair:
                 if engine == "durable" and not tree.durable:
                     continue
-                out = cwd / "out.jsonl"
-                command = [sys.executable, "-m", "triage", "batch", str(tree.jsonl), "-o", str(out), "-j", "1", "--engine", engine]
-                cpu, proc = _cpu_of(command, tree.env, cwd)
-                produced = sum(1 for _ in out.open(encoding="utf-8")) if out.exists() else 0
-                if produced != records:
-                    raise SystemExit(f"{tree.label}: batch wrote {produced} of {records} records:\n{proc.stderr[-2000:]}")
-                out.unlink()
+                for source, count in ((tree.jsonl1, 1), (tree.jsonl, records)):
+                    out = cwd / "out.jsonl"
+                    command = [sys.executable, "-m", "triage", "batch", str(source), "-o", str(out), "-j", "1",
+                               "--engine", engine]
+                    cpu, proc = _cpu_of(command, tree.env, cwd)
+                    produced = sum(1 for _ in out.open(encoding="utf-8")) if out.exists() else 0
+                    if produced != count:
+                        raise SystemExit(f"{tree.label}: batch wrote {produced} of {count} records:\n{proc.stderr[-2000:]}")
+                    out.unlink()
+                    note(tree.label, f"batch cpu {engine} {count}", cpu)
                 note(tree.label, f"batch {engine}", records / cpu)
         print(f"  round {number + 1} of {rounds} done ({time.perf_counter() - started:.0f} s)", flush=True)
     _table(figures, methods, old, new, sets, records)
@@ -344,11 +349,21 @@ def _table(figures: dict, methods: dict, old: Tree, new: Tree, sets: int, record
               f"| {cell(alone[1], ',.0f', new.label, f'engine {engine}')} | {ratio(*alone)} |")
         print(f"| {engine} `triage batch -j 1`, records per CPU s | {cell(batch[0], ',.0f', old.label, f'batch {engine}')} "
               f"| {cell(batch[1], ',.0f', new.label, f'batch {engine}')} | {ratio(*batch)} |")
-        shares = [None if x is None or y is None else x / y for x, y in zip(batch, alone)]
-        print(f"| {engine} batch / engine alone | {cell(shares[0], '.0%')} | {cell(shares[1], '.0%')} | |")
+        start = median(old.label, f"batch cpu {engine} 1"), median(new.label, f"batch cpu {engine} 1")
+        every = median(old.label, f"batch cpu {engine} {records}"), median(new.label, f"batch cpu {engine} {records}")
+        per_record = [None if x is None or y is None or y <= x else (records - 1) / (y - x) for x, y in zip(start, every, strict=True)]
+        print(f"| {engine} `triage batch -j 1` on 1 record (start-up), ms CPU | {cell(start[0], ',.0f', scale=1000)} "
+              f"| {cell(start[1], ',.0f', scale=1000)} | {ratio(*start)} |")
+        print(f"| {engine} batch after start-up, records per CPU s | {cell(per_record[0], ',.0f')} "
+              f"| {cell(per_record[1], ',.0f')} | {ratio(*per_record)} |")
+        shares = [None if x is None or y is None else x / y for x, y in zip(per_record, alone, strict=True)]
+        print(f"| {engine} batch after start-up / engine alone | {cell(shares[0], '.0%')} | {cell(shares[1], '.0%')} | |")
     print(f"\nMedians of the rounds; ±: half the range of the rounds, relative to the median. Engine alone: Triage.{methods.get(old.label, '?')} (old) and "
           f"Triage.{methods.get(new.label, '?')} (new) over {sets:,} answer sets, CPU of the loop only. Batch: "
-          f"{records:,} JSON Lines records, CPU of the whole command, start-up included. For start-up, "
+          f"{records:,} JSON Lines records, CPU of the whole command, start-up included. Batch after start-up: "
+          f"({records:,} - 1) records / (median CPU of the {records:,}-record run - median CPU of the 1-record run), "
+          "so start-up is not counted; `batch after start-up / engine alone` divides that by the engine-alone rate. "
+          "For start-up, "
           "new / old below 1 is faster; for rates, above 1 is faster.")
 
 

@@ -52,10 +52,14 @@ class Outcome:
 
     def record(self) -> dict[str, Any]:
         """The public form: source, id, ok, then the summary's fields or the error."""
-        head: dict[str, Any] = {"source": self.source, "id": self.id, "ok": self.ok}
-        if self.summary is None:
-            return {**head, "error": self.error}
-        return {**head, **self.summary.fields()}
+        s = self.summary
+        if s is None:
+            return {"source": self.source, "id": self.id, "ok": False, "error": self.error}
+        return {
+            "source": self.source, "id": self.id, "ok": True,
+            "classification": s.classification, "urgency": s.urgency, "headline": s.headline,
+            "reasons": list(s.reasons), "advice": list(s.advice), "fired_rules": list(s.fired_rules),
+        }
 
     def change(self) -> ChangeKind | None:
         """How the result changed between the old and the new rules, or None."""

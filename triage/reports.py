@@ -32,12 +32,16 @@ class Writer(Protocol):
         ...
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+"""json.dumps(value, ensure_ascii=False), without building an encoder for every line."""
+
+
 class JsonlWriter:
     def __init__(self, out: TextIO):
         self.out = out
 
     def add(self, outcome: Outcome) -> None:
-        self.out.write(json.dumps(outcome.record(), ensure_ascii=False) + "\n")
+        self.out.write(_encode(outcome.record()) + "\n")
 
     def close(self) -> None:
         pass

@@ -357,11 +357,15 @@ def load_json(text: str, path: str, locate: bool = True) -> Any:
     """
 
     def pairs(items: list[tuple[str, Any]]) -> dict:
+        if not locate:  # plain: cheap to send to worker processes
+            plain = dict(items)
+            if len(plain) == len(items):
+                return plain
+        result: dict = {}
         if locate:
-            result = LocatedDict()
-            result.mark, result.key_marks, result.value_marks = Mark((1, 1)), {}, {}
-        else:
-            result = {}  # plain: cheap to send to worker processes
+            located = LocatedDict()
+            located.mark, located.key_marks, located.value_marks = Mark((1, 1)), {}, {}
+            result = located
         for key, value in items:
             if key in result:
                 raise ValueError(f"duplicate key {key!r}")

@@ -85,10 +85,10 @@ def test_python_engine_is_used_when_asked(shipped):
 @pytest.fixture(scope="module")
 def shipped_rules():
     """Every shipped rule as plain data, read once (parsing is most of a shuffle's cost)."""
-    from triage.yamlsafe import load_file
+    from triage.yamlsafe import load_yaml_file
 
     paths = sorted((SHIPPED / "rules").glob("*.yaml"))
-    return [rule for path in paths for rule in json.loads(json.dumps(load_file(str(path))))["rules"]]
+    return [rule for path in paths for rule in json.loads(json.dumps(load_yaml_file(str(path))))["rules"]]
 
 
 @examples(ci=4, thorough=15)  # each example loads a reshuffled copy of the shipped content

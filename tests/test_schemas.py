@@ -18,7 +18,7 @@ from triage.authoring.cases import EXPECT_FIELDS
 from triage.model import ANSWER_ID, CLASSIFICATIONS, ITEM_ID, URGENCY_LEVELS
 from triage.operators import OPERATORS
 from triage.questiontypes import QUESTION_TYPES
-from triage.yamlsafe import load_file
+from triage.yamlsafe import load_yaml_file
 
 from .conftest import MINI, ROOT, SHIPPED, TESTS
 
@@ -65,7 +65,7 @@ def content_files(root: Path) -> list[Path]:
 
 
 def errors(name: str, path: Path) -> list:
-    return list(Draft202012Validator(SCHEMAS[name]).iter_errors(plain(load_file(str(path)))))
+    return list(Draft202012Validator(SCHEMAS[name]).iter_errors(plain(load_yaml_file(str(path)))))
 
 
 def test_all_six_schemas_exist():

@@ -34,7 +34,7 @@ from .model import (
     default_rules_dir,
 )
 from .questiontypes import QUESTION_TYPES
-from .yamlsafe import LocatedDict, LocatedList, Mark, is_finite_number, load_file
+from .yamlsafe import LocatedDict, LocatedList, Mark, is_finite_number, load_yaml_file
 
 RESERVED_IDS = {"id", NOT_SURE, durable.SESSION_FIELD}
 """Not usable as question or option ids: the answer set's own id, "not sure", durable-rules' session field."""
@@ -44,7 +44,7 @@ RESERVED_IDS = {"id", NOT_SURE, durable.SESSION_FIELD}
 
 def _load(path: Path, problems: list[Problem]) -> Any:
     try:
-        return load_file(str(path), problems)
+        return load_yaml_file(str(path), problems)
     except InputError as exc:
         problems.extend(exc.problems)
         return UNREADABLE
@@ -66,7 +66,7 @@ def _read_questions(path: Path, problems: list[Problem]) -> list[Question] | Non
             "help", "options", "unit", "min", "max", "integer", "not_sure", "show_if", "alarm", "ordered", "doctor_note",
         )):
             continue
-        if not isinstance(qid, str) or not ANSWER_ID.match(qid) or qid in RESERVED_IDS or "__" in qid:
+        if not isinstance(qid, str) or not ANSWER_ID.fullmatch(qid) or qid in RESERVED_IDS or "__" in qid:
             c.problem(entry.where_value("id"), f"{what}: id must be lower-case letters, digits and single _ (and not 'id', 'sid' or 'not_sure')")
             continue
         if qid in questions:
@@ -118,7 +118,7 @@ def _read_options(c: Checker, entry: LocatedDict, what: str, qtype: str) -> tupl
         if opt is None or not c.fields(opt, f"{what} option {i + 1}", ("id", "label"), ("exclusive",)):
             continue
         oid = opt["id"]
-        if not isinstance(oid, str) or not ANSWER_ID.match(oid) or oid in RESERVED_IDS:
+        if not isinstance(oid, str) or not ANSWER_ID.fullmatch(oid) or oid in RESERVED_IDS:
             c.problem(opt.where_value("id"), f"{what}: option id {oid!r} must be lower-case letters, digits and _")
             continue
         if oid in options:
@@ -180,7 +180,7 @@ def _entries(c: Checker, data: Any, key: str, kind: str, required: tuple, option
         what = f"{kind} {item_id!r}"
         if not c.fields(entry, what, required, optional):
             continue
-        if not isinstance(item_id, str) or not ITEM_ID.match(item_id):
+        if not isinstance(item_id, str) or not ITEM_ID.fullmatch(item_id):
             c.problem(entry.where_value("id"), f"{what}: not a valid id")
             continue
         if item_id in seen:
@@ -219,7 +219,7 @@ def _read_rules(path: Path, content: dict, problems: list[Problem]) -> list[Rule
         what = f"rule {rid!r}"
         if not c.fields(entry, what, ("id", "when", "then", "sources"), ("title", "red_flag")):
             continue
-        if not isinstance(rid, str) or not ITEM_ID.match(rid):
+        if not isinstance(rid, str) or not ITEM_ID.fullmatch(rid):
             c.problem(entry.where_value("id"), f"{what}: id must be lower-case letters, digits, - and _")
             continue
         reader = ConditionReader(c, content["questions"], what)

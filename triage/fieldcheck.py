@@ -75,7 +75,7 @@ class Checker:
         items = []
         for i, item in enumerate(value):
             mark = value.where(i) if isinstance(value, LocatedList) else data.where_value(key)
-            if not isinstance(item, str) or not pattern.match(item):
+            if not isinstance(item, str) or not pattern.fullmatch(item):
                 self.problem(mark, f"{what}: {key!r} item {item!r} is not a valid id")
             else:
                 items.append(item)
@@ -162,7 +162,7 @@ class ConditionReader:
             if len(node) != 1:
                 c.problem(node.where(), f"{self.what}: 'flag' must stand alone in its condition")
             name = node["flag"]
-            if not isinstance(name, str) or not ANSWER_ID.match(name):
+            if not isinstance(name, str) or not ANSWER_ID.fullmatch(name):
                 c.problem(node.where_value("flag"), f"{self.what}: flag name {name!r} is not a valid id")
                 return None
             self.flags.append((name, node.where_value("flag")))

@@ -398,12 +398,9 @@ def _locate_top_keys(mapping: LocatedDict, text: str) -> None:
             mapping.key_marks[key] = mapping.value_marks[key] = Mark((line, column))
 
 
-def load_file(path: str, problems: list[Problem] | None = None) -> Any:
-    """Read a YAML or JSON file (chosen by its ending; .json is JSON, anything else YAML)."""
-    text = read_text(path)
-    if path.lower().endswith(".json"):
-        return load_json(text, path)
-    return load_yaml(text, path, problems)
+def load_yaml_file(path: str, problems: list[Problem] | None = None) -> Any:
+    """Read a YAML content file (answer files, which may be JSON, are `triage.answerfile`'s)."""
+    return load_yaml(read_text(path), path, problems)
 
 
 def is_finite_number(value: Any) -> bool:

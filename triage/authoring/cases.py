@@ -14,7 +14,7 @@ from ..errors import InputError, Problem
 from ..evaluate import Result, Triage
 from ..model import CLASSIFICATIONS, URGENCY_LEVELS, Content, urgency_rank
 from ..render import Renderer
-from ..yamlsafe import LocatedDict, LocatedList, load_file
+from ..yamlsafe import LocatedDict, LocatedList, load_yaml_file
 
 EXPECT_FIELDS = (
     "classification", "urgency", "urgency_at_least", "urgency_at_most",
@@ -76,7 +76,7 @@ def load_cases(content: Content, path: Path) -> list[tuple[int, str, dict, Locat
     """(line, name, answers, expect, todo) for each case; InputError lists every problem."""
     problems: list[Problem] = []
     spath = str(path)
-    data = load_file(spath)
+    data = load_yaml_file(spath)
     cases = data.get("cases") if isinstance(data, LocatedDict) else None
     if not isinstance(cases, LocatedList):
         raise InputError([Problem(spath, 1, 1, "a test file needs a 'cases:' list")])

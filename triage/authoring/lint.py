@@ -21,7 +21,7 @@ from ..errors import Problem
 from ..evaluate import all_headlines
 from ..model import NOT_SURE, Compare, Condition, Content, Question, Rule, time_matters, urgency_rank
 from ..operators import flag_key
-from ..yamlsafe import LocatedDict, LocatedList, load_file
+from ..yamlsafe import LocatedDict, LocatedList, load_yaml_file
 from .readability import grade, measurable
 
 MAX_GRADE = 8.0
@@ -196,7 +196,7 @@ def check_unused(content: Content) -> list[Finding]:
 
 
 def _item_lines(path: Path, key: str) -> dict[str, int]:
-    data = load_file(str(path))
+    data = load_yaml_file(str(path))
     items = data.get(key) if isinstance(data, LocatedDict) else None
     lines = {}
     if isinstance(items, LocatedList):

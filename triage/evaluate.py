@@ -8,7 +8,6 @@ when no rule decides, the content's fallback applies, so every valid answer set 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -97,6 +96,11 @@ class Triage:
         self.content = content
         self.engine = engine if engine is not None and not isinstance(engine, str) else make_engine(content, engine)
         self._rule_by_id = {rule.id: rule for rule in content.rules}
+        # Urgency reasons: red flags first, then the most urgent, then by id (fixed per rule).
+        self._urgency_order = {
+            r.id: (not r.red_flag, -urgency_rank(r.urgency), r.id) for r in content.rules if r.urgency
+        }
+        self._advice_order = {advice_id: i for i, advice_id in enumerate(content.advice)}
         self._rules_by_stage: dict[int, list[Rule]] = {}
         for rule in content.rules:
             self._rules_by_stage.setdefault(rule.stage, []).append(rule)
@@ -135,13 +139,16 @@ class Triage:
         """Just the decision for one answer set: what batch work needs, without the wording."""
         answers, fact = visible_answers(self.content, check_answers(self.content, answers))
         fired = self.fired(answers, fact)
-        levels = {r.id: r.urgency for r in fired if r.urgency}
-        urgency_rules = sorted(
-            (r for r in fired if r.id in levels),
-            key=lambda r: (not r.red_flag, -urgency_rank(levels[r.id]), r.id),
+        order = self._urgency_order
+        urgency_rules = sorted((r for r in fired if r.urgency), key=lambda r: order[r.id])
+        # red flags sort first, so the most urgent level is the highest rank among all of them
+        urgency: str = max(
+            (r.urgency for r in urgency_rules if r.urgency), key=urgency_rank, default=self.content.outcomes.fallback_urgency
         )
-        urgency = max(levels.values(), key=urgency_rank, default=self.content.outcomes.fallback_urgency)
-        votes = Counter(r.classification for r in fired if r.classification and r.classification != "unclear")
+        votes: dict[str, int] = {}
+        for r in fired:
+            if r.classification and r.classification != "unclear":
+                votes[r.classification] = votes.get(r.classification, 0) + 1
         top = max(votes.values(), default=0)
         leaders: list[str] = sorted(c for c, n in votes.items() if n == top)
         classification: str
@@ -152,7 +159,7 @@ class Triage:
             classification = "unclear"
             also_fits = leaders + sorted(c for c in votes if c not in leaders)
         chosen = {a for r in fired for a in r.advice}
-        advice_ids = [a for a in self.content.advice if a in chosen]
+        advice_ids = sorted(chosen, key=self._advice_order.__getitem__)  # in advice.yaml's order
         return Decision(answers, fired, urgency, urgency_rules, classification, also_fits, advice_ids)
 
     def headline(self, decision: Decision) -> str:

@@ -138,7 +138,8 @@ def plain_benchmark(args: argparse.Namespace) -> None:
     rng = random.Random(SEED)
     answer_sets = [random_answers(content, rng) for _ in range(args.records)]
     print(f"{args.records} records, {len(content.rules)} rules, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    print("| engine | jobs | engine alone (records/s) | batch end to end (records/s) | end to end / engine | batch peak memory (MiB) |")
+    print("| engine | jobs | engine alone (records/s) | batch end to end (records/s) | end to end / engine "
+          "| batch peak memory (MiB) |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         source = os.path.join(tmp, "answers.jsonl")
@@ -209,7 +210,7 @@ class Tree:
 def _cpu_of(command: list[str], env: dict, cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
     """CPU seconds (user + system) of one command and the processes it waited for."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return cpu, proc
@@ -351,14 +352,17 @@ def _table(figures: dict, methods: dict, old: Tree, new: Tree, sets: int, record
               f"| {cell(batch[1], ',.0f', new.label, f'batch {engine}')} | {ratio(*batch)} |")
         start = median(old.label, f"batch cpu {engine} 1"), median(new.label, f"batch cpu {engine} 1")
         every = median(old.label, f"batch cpu {engine} {records}"), median(new.label, f"batch cpu {engine} {records}")
-        per_record = [None if x is None or y is None or y <= x else (records - 1) / (y - x) for x, y in zip(start, every, strict=True)]
+        per_record = [
+            None if x is None or y is None or y <= x else (records - 1) / (y - x) for x, y in zip(start, every, strict=True)
+        ]
         print(f"| {engine} `triage batch -j 1` on 1 record (start-up), ms CPU | {cell(start[0], ',.0f', scale=1000)} "
               f"| {cell(start[1], ',.0f', scale=1000)} | {ratio(*start)} |")
         print(f"| {engine} batch after start-up, records per CPU s | {cell(per_record[0], ',.0f')} "
               f"| {cell(per_record[1], ',.0f')} | {ratio(*per_record)} |")
         shares = [None if x is None or y is None else x / y for x, y in zip(per_record, alone, strict=True)]
         print(f"| {engine} batch after start-up / engine alone | {cell(shares[0], '.0%')} | {cell(shares[1], '.0%')} | |")
-    print(f"\nMedians of the rounds; ±: half the range of the rounds, relative to the median. Engine alone: Triage.{methods.get(old.label, '?')} (old) and "
+    print(f"\nMedians of the rounds; ±: half the range of the rounds, relative to the median. "
+          f"Engine alone: Triage.{methods.get(old.label, '?')} (old) and "
           f"Triage.{methods.get(new.label, '?')} (new) over {sets:,} answer sets, CPU of the loop only. Batch: "
           f"{records:,} JSON Lines records, CPU of the whole command, start-up included. Batch after start-up: "
           f"({records:,} - 1) records / (median CPU of the {records:,}-record run - median CPU of the 1-record run), "

@@ -46,8 +46,10 @@ def test_author_case_failure_names_file_line_case_and_rules_fired(runner, tmp_pa
     )
     result = invoke(runner, "rules", "test", "--rules", content)
     assert result.exit_code == 1
-    line = next(l for l in result.stdout.splitlines() if "long cramp" in l)
-    assert line.startswith(f"{content}/tests/wrong.yaml:5: case 'long cramp said to be routine': expected urgency routine, got urgent")
+    line = next(ln for ln in result.stdout.splitlines() if "long cramp" in ln)
+    assert line.startswith(
+        f"{content}/tests/wrong.yaml:5: case 'long cramp said to be routine': expected urgency routine, got urgent"
+    )
     assert "expected the text result to contain 'Stay in bed'" in line
     assert line.endswith("rules fired: cramp, long-cramp")
     assert "passes" not in result.stdout
@@ -63,11 +65,13 @@ def test_todo_cases_are_reported_but_do_not_fail(runner):
 def test_bad_test_file_is_a_located_error(runner, tmp_path):
     content = tmp_path / "rules"
     shutil.copytree(MINI, content, symlinks=False)
-    (content / "tests" / "bad.yaml").write_text("cases:\n  - name: x\n    answers: {feeling: wobbly}\n    expect: {urgency: later, fired: [nope]}\n")
+    (content / "tests" / "bad.yaml").write_text(
+        "cases:\n  - name: x\n    answers: {feeling: wobbly}\n    expect: {urgency: later, fired: [nope]}\n"
+    )
     result = invoke(runner, "rules", "test", "--rules", content)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
-    assert any(l.startswith(f"{content}/tests/bad.yaml:3:") and "'wobbly' is not an option" in l for l in lines)
+    assert any(ln.startswith(f"{content}/tests/bad.yaml:3:") and "'wobbly' is not an option" in ln for ln in lines)
 
 
 def test_explain_shows_fired_and_not_fired_rules_with_the_false_part(runner, tmp_path):
@@ -78,7 +82,9 @@ def test_explain_shows_fired_and_not_fired_rules_with_the_false_part(runner, tmp
     out = result.stdout
     assert "FIRED  cramp  [mini/rules/a.yaml:7]  -> classification cramp; flags is_cramp" in out
     assert "no     long-cramp  [mini/rules/a.yaml:11]: needs minutes is 30 or more (line 12); the answer is '12 minutes'" in out
-    assert "no     breathing  [mini/rules/a.yaml:2]: needs alarms includes breathing (line 4); the answer is 'None of these'" in out
+    assert (
+        "no     breathing  [mini/rules/a.yaml:2]: needs alarms includes breathing (line 4); the answer is 'None of these'" in out
+    )
     assert "Urgency: routine: no rule gave an urgency" in out
     assert "Classification: cramp: named by the most rules (rules per kind: cramp 1)." in out
 
@@ -145,7 +151,9 @@ SEED_OVERLAP = ROOT.parent / "shared" / "tools" / "seed-overlap"
 
 @pytest.mark.skipif(not SEED_OVERLAP.is_file(), reason="../shared/tools/seed-overlap is not beside this checkout")
 def test_nothing_is_copied_from_the_seed_articles():
-    done = subprocess.run([sys.executable, str(SEED_OVERLAP), str(ROOT)], capture_output=True, text=True, timeout=HANG, check=False)
+    done = subprocess.run(
+        [sys.executable, str(SEED_OVERLAP), str(ROOT)], capture_output=True, text=True, timeout=HANG, check=False
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 

@@ -64,7 +64,9 @@ _DEFS = {
     "coding": _CODING,
     "extension": {
         "type": "object",
-        "properties": {"url": {"type": "string", "pattern": r"^http://hl7\.org/fhir/StructureDefinition/[A-Za-z-]+$"}, **_VALUE_X},
+        "properties": {
+            "url": {"type": "string", "pattern": r"^http://hl7\.org/fhir/StructureDefinition/[A-Za-z-]+$"}, **_VALUE_X
+        },
         "required": ["url"],
         "minProperties": 2,
         "maxProperties": 2,  # url and exactly one value[x]
@@ -131,9 +133,15 @@ QUESTIONNAIRE_SCHEMA = {
             "allOf": [
                 # que-5: only choice items have answerOption; que-6: display items have no children
                 {"if": {"required": ["answerOption"]}, "then": {"properties": {"type": {"enum": ["choice", "open-choice"]}}}},
-                {"if": {"properties": {"type": {"const": "display"}}}, "then": {"not": {"anyOf": [{"required": ["item"]}, {"required": ["repeats"]}]}}},
+                {
+                    "if": {"properties": {"type": {"const": "display"}}},
+                    "then": {"not": {"anyOf": [{"required": ["item"]}, {"required": ["repeats"]}]}},
+                },
                 # que-12: more than one enableWhen needs enableBehavior
-                {"if": {"required": ["enableWhen"], "properties": {"enableWhen": {"minItems": 2}}}, "then": {"required": ["enableBehavior"]}},
+                {
+                    "if": {"required": ["enableWhen"], "properties": {"enableWhen": {"minItems": 2}}},
+                    "then": {"required": ["enableBehavior"]},
+                },
             ],
         },
     },
@@ -224,7 +232,7 @@ def test_questionnaire_header(shipped):
 def test_every_question_once_in_order_with_the_right_type(shipped):
     items = questionnaire_to_fhir(shipped)["item"]
     assert [i["linkId"] for i in items] == [q.id for q in shipped.questions]
-    for item, q in zip(items, shipped.questions):
+    for item, q in zip(items, shipped.questions, strict=True):
         assert item["text"] == q.text
         expected = {
             "choice": "choice",
@@ -285,7 +293,7 @@ def test_enable_when_for_every_show_if(shipped):
     types = {}
     with_show_if = [q.id for q in shipped.questions if q.show_if is not None]
     assert {"stretch_helps", "medicines"} <= set(with_show_if)
-    for item, q in zip(items, shipped.questions):
+    for item, q in zip(items, shipped.questions, strict=True):
         assert ("enableWhen" in item) == (q.show_if is not None), q.id
         for when in item.get("enableWhen", []):
             assert when["question"] in types, f"{q.id}: enableWhen reads a later or unknown item"
@@ -338,7 +346,7 @@ def enabled(item, response):
 def test_enable_when_means_show_if(shipped, data):
     answers = check_answers(shipped, data.draw(answer_sets(shipped)), "x")
     response = answers_to_response(shipped, answers)
-    for item, q in zip(questionnaire_to_fhir(shipped)["item"], shipped.questions):
+    for item, q in zip(questionnaire_to_fhir(shipped)["item"], shipped.questions, strict=True):
         assert enabled(item, response) == visible(q, answers), (q.id, answers)
 
 
@@ -396,13 +404,19 @@ def test_round_trip(shipped, data):
 
 
 def test_response_shape(shipped):
-    answers = {"id": "rec-1", "feeling": "locked", "episode_minutes": NOT_SURE, "where": [], "fibro": "yes", "talked_doctor": "no"}
+    answers = {
+        "id": "rec-1", "feeling": "locked", "episode_minutes": NOT_SURE, "where": [], "fibro": "yes", "talked_doctor": "no"
+    }
     response = answers_to_response(shipped, answers, questionnaire_url="urn:x")
     assert response["resourceType"] == "QuestionnaireResponse"
     assert (response["id"], response["questionnaire"], response["status"]) == ("rec-1", "urn:x", "completed")
     items = _items(response)
     assert list(items) == ["feeling", "episode_minutes", "fibro", "talked_doctor"]  # [] is no answer
-    assert items["feeling"]["answer"] == [{"valueCoding": {"system": answer_system(shipped.question_by_id["feeling"]), "code": "locked", "display": "The muscle tightens and will not let go"}}]
+    assert items["feeling"]["answer"] == [{"valueCoding": {
+        "system": answer_system(shipped.question_by_id["feeling"]),
+        "code": "locked",
+        "display": "The muscle tightens and will not let go",
+    }}]
     assert items["episode_minutes"]["answer"] == [{"extension": [ABSENT]}]
     assert items["fibro"]["answer"][0]["valueCoding"]["code"] == "yes"
     assert items["talked_doctor"]["answer"] == [{"valueBoolean": False}]
@@ -424,7 +438,11 @@ def _coded(question, code):
 
 def test_bundle_with_a_good_and_a_bad_entry(shipped):
     good = answers_to_response(shipped, {"feeling": "flicker", "duration_days": 3})
-    bad = {"resourceType": "QuestionnaireResponse", "status": "completed", "item": [{"linkId": "no_such_question", "answer": [{"valueBoolean": True}]}]}
+    bad = {
+        "resourceType": "QuestionnaireResponse",
+        "status": "completed",
+        "item": [{"linkId": "no_such_question", "answer": [{"valueBoolean": True}]}],
+    }
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": good}, {"resource": bad}]}
     (first, second) = response_to_raw_answers(shipped, bundle, "in.json")
     assert first[0] == "bundle entry 1" and check_answers(shipped, first[1]) == {"feeling": "flicker", "duration_days": 3}

@@ -345,7 +345,9 @@ def test_killing_ask_while_it_saves_leaves_a_complete_file(mini, tmp_path):
     # Killed in the middle of the Nth save (the new file is complete but not yet in place):
     # the complete file from the save before stays.
     replies = ["2\n", "45\n", "3\n"]
-    answers = [{"feeling": "locked"}, {"feeling": "locked", "minutes": 45}, {"feeling": "locked", "minutes": 45, "alarms": ["none"]}]
+    answers = [
+        {"feeling": "locked"}, {"feeling": "locked", "minutes": 45}, {"feeling": "locked", "minutes": 45, "alarms": ["none"]}
+    ]
     for n in range(1, len(replies) + 1):
         with started(
             [sys.executable, "-c", PAUSED_SAVE, *command], env={**os.environ, "PAUSE_AT_SAVE": str(n)},

@@ -37,7 +37,8 @@ SCHEMA_CASES = ["bad-outcomes", "red-flag-too-mild", "unknown-field-and-wrong-ty
 # option or source id exists, show_if order, whether a comparison fits the question's type
 # and range, and templates.
 NOT_SCHEMA_CASES = [
-    "alias-bomb-and-tag", "duplicate-key", "reserved-ids", "template-runtime", "duplicate-rule-id", "flags", "show-if-later", "template-errors",
+    "alias-bomb-and-tag", "duplicate-key", "reserved-ids", "template-runtime", "duplicate-rule-id", "flags", "show-if-later",
+    "template-errors",
     "unknown-ids", "unknown-source", "value-does-not-fit", "yaml-syntax",
 ]
 

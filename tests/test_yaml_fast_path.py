@@ -126,10 +126,7 @@ def test_random_edits_of_the_repository_files(monkeypatch):
         text = rng.choice(texts)
         for _ in range(rng.randint(1, 3)):
             at = rng.randrange(len(text) + 1)
-            if rng.random() < 0.6:
-                text = text[:at] + rng.choice(pieces) + text[at:]
-            else:
-                text = text[:at] + text[at + rng.randint(1, 5):]
+            text = text[:at] + rng.choice(pieces) + text[at:] if rng.random() < 0.6 else text[:at] + text[at + rng.randint(1, 5):]
         fast, reference = _both(text, monkeypatch)
         assert fast == reference, text
 

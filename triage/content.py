@@ -8,6 +8,7 @@ is in `triage.model`; the field-by-field checks are in `triage.fieldcheck`.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,8 @@ def _read_questions(path: Path, problems: list[Problem]) -> list[Question] | Non
     if data is UNREADABLE:
         return None
     entries = c.items(data, "questions")
-    all_ids = {e.get("id") for e, _ in entries if isinstance(e.get("id"), str)}
-    for entry, mark in entries:
+    all_ids: set[str] = {e["id"] for e, _ in entries if isinstance(e.get("id"), str)}
+    for entry, _ in entries:
         qid = entry.get("id")
         what = f"question {qid!r}" if isinstance(qid, str) else "question"
         if not c.fields(entry, what, ("id", "text", "type"), (
@@ -67,7 +68,10 @@ def _read_questions(path: Path, problems: list[Problem]) -> list[Question] | Non
         )):
             continue
         if not isinstance(qid, str) or not ANSWER_ID.fullmatch(qid) or qid in RESERVED_IDS or "__" in qid:
-            c.problem(entry.where_value("id"), f"{what}: id must be lower-case letters, digits and single _ (and not 'id', 'sid' or 'not_sure')")
+            c.problem(
+                entry.where_value("id"),
+                f"{what}: id must be lower-case letters, digits and single _ (and not 'id', 'sid' or 'not_sure')",
+            )
             continue
         if qid in questions:
             c.problem(entry.where_value("id"), f"duplicate question id {qid!r}")
@@ -110,7 +114,9 @@ def _read_options(c: Checker, entry: LocatedDict, what: str, qtype: str) -> tupl
             c.problem(entry.where("options"), f"{what}: only choice and multi questions have options")
         return ()
     if not isinstance(raw, LocatedList) or len(raw) < 2:
-        c.problem(entry.where_value("options") if raw is not None else entry.where(), f"{what}: needs a list of at least two options")
+        c.problem(
+            entry.where_value("options") if raw is not None else entry.where(), f"{what}: needs a list of at least two options"
+        )
         return ()
     options: dict[str, Option] = {}
     for i, item in enumerate(raw):
@@ -172,7 +178,9 @@ def _read_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
     return sources
 
 
-def _entries(c: Checker, data: Any, key: str, kind: str, required: tuple, optional: tuple):
+def _entries(
+    c: Checker, data: Any, key: str, kind: str, required: tuple, optional: tuple
+) -> Iterator[tuple[LocatedDict, str, str]]:
     """(entry, id, label) for each well-formed entry with a valid, unique id."""
     seen: set[str] = set()
     for entry, _ in c.items(data, key):
@@ -231,11 +239,16 @@ def _read_rules(path: Path, content: dict, problems: list[Problem]) -> list[Rule
         c.fields(then, f"{what} then", (), ("urgency", "classification", "reason", "advice", "flags"))
         urgency = then.get("urgency")
         if urgency is not None and urgency not in URGENCY_LEVELS:
-            c.problem(then.where_value("urgency"), f"{what}: urgency must be one of {', '.join(URGENCY_LEVELS)}, got {kind_of(urgency)}")
+            c.problem(
+                then.where_value("urgency"), f"{what}: urgency must be one of {', '.join(URGENCY_LEVELS)}, got {kind_of(urgency)}"
+            )
             urgency = None
         classification = then.get("classification")
         if classification is not None and classification not in CLASSIFICATIONS:
-            c.problem(then.where_value("classification"), f"{what}: classification must be one of {', '.join(CLASSIFICATIONS)}, got {kind_of(classification)}")
+            c.problem(
+                then.where_value("classification"),
+                f"{what}: classification must be one of {', '.join(CLASSIFICATIONS)}, got {kind_of(classification)}",
+            )
             classification = None
         reason = c.text(then, "reason", what)
         if (urgency or classification) and not reason and "reason" not in then:
@@ -289,7 +302,9 @@ def _stage_rules(rules: list[Rule], problems: list[Problem]) -> list[Rule]:
         return [replace(rule, stage=stage_of(rule)) for rule in rules]
     except _Cycle as cycle:
         first = next(r for r in rules if r.id == in_progress[0])
-        problems.append(Problem(first.path, first.line, 1, f"rule {first.id!r}: rules wait for each other's flags in a circle ({cycle.circle})"))
+        problems.append(Problem(
+            first.path, first.line, 1, f"rule {first.id!r}: rules wait for each other's flags in a circle ({cycle.circle})"
+        ))
         return rules
 
 
@@ -304,10 +319,16 @@ def _read_outcomes(path: Path, problems: list[Problem]) -> Outcomes | None:
     top = c.mapping(data, Mark((1, 1)), "the file") if data is not UNREADABLE else None
     if top is None:
         return None
-    if not c.fields(top, "outcomes", ("urgency", "classification", "fallback", "emergency_signs", "disclaimer", "words_note"), ("$schema",)):
+    required = ("urgency", "classification", "fallback", "emergency_signs", "disclaimer", "words_note")
+    if not c.fields(top, "outcomes", required, ("$schema",)):
         return None
-    labels, actions, class_labels, explanations = {}, {}, {}, {}
-    for section, names, keys in (("urgency", URGENCY_LEVELS, ("label", "action")), ("classification", CLASSIFICATIONS, ("label", "explanation"))):
+    labels: dict[str, str] = {}
+    actions: dict[str, str] = {}
+    class_labels: dict[str, str] = {}
+    explanations: dict[str, str] = {}
+    for section, names, keys in (
+        ("urgency", URGENCY_LEVELS, ("label", "action")), ("classification", CLASSIFICATIONS, ("label", "explanation"))
+    ):
         block = c.mapping(top[section], top.where_value(section), section)
         if block is None:
             continue
@@ -374,7 +395,9 @@ def load_content(root: str | os.PathLike | None = None) -> Content:
         for rule in _read_rules(path, context, problems):
             if rule.id in seen:
                 first = seen[rule.id]
-                problems.append(Problem(rule.path, rule.line, 1, f"duplicate rule id {rule.id!r} (first in {first.path}:{first.line})"))
+                problems.append(
+                    Problem(rule.path, rule.line, 1, f"duplicate rule id {rule.id!r} (first in {first.path}:{first.line})")
+                )
                 continue
             seen[rule.id] = rule
             rules.append(rule)

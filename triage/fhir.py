@@ -106,7 +106,8 @@ def _enable_when(content: Content, condition: Condition) -> tuple[list[dict], st
         answers = [a for a in typed if a is not None]
         if len(answers) != len(typed):
             return None
-        return [{"question": q.id, "operator": fhir_operator, **a} for a in answers], ("all" if condition.op == "all_of" else "any")
+        behavior = "all" if condition.op == "all_of" else "any"
+        return [{"question": q.id, "operator": fhir_operator, **a} for a in answers], behavior
     if isinstance(condition, (All, AnyOf)):
         behavior = "all" if isinstance(condition, All) else "any"
         entries: list[dict] = []
@@ -130,7 +131,13 @@ def _item(content: Content, q: Question) -> dict:
     if codes:
         item["type"] = "choice"
         item["answerOption"] = [
-            {"valueCoding": _coding(q, code), **({"extension": [{"url": SD + "questionnaire-optionExclusive", "valueBoolean": True}]} if excl and q.type == "multi" else {})}
+            {
+                "valueCoding": _coding(q, code),
+                **(
+                    {"extension": [{"url": SD + "questionnaire-optionExclusive", "valueBoolean": True}]}
+                    if excl and q.type == "multi" else {}
+                ),
+            }
             for code, _, excl in codes
         ]
     else:
@@ -264,7 +271,11 @@ def response_to_raw_answers(content: Content, resource: Any, path: str) -> list[
         where = str(resource.get("id") or "the QuestionnaireResponse")
         return [(where, _read_response(content, resource, where, path))]
     if kind != "Bundle":
-        got = f"resourceType {str(kind)[:40]!r}" if kind else "JSON without a resourceType" if isinstance(resource, dict) else f"a JSON {type(resource).__name__}"
+        got = (
+            f"resourceType {str(kind)[:40]!r}" if kind
+            else "JSON without a resourceType" if isinstance(resource, dict)
+            else f"a JSON {type(resource).__name__}"
+        )
         raise _error(path, f"expected a FHIR QuestionnaireResponse or a Bundle of them, got {got}")
     entries = resource.get("entry", [])
     if not isinstance(entries, list) or not entries:

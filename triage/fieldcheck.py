@@ -129,7 +129,9 @@ class ConditionReader:
     operator table; values are coerced by the same coercer as answers (`triage.questiontypes`).
     """
 
-    def __init__(self, checker: Checker, questions: dict[str, Question], what: str, later: set[str] | frozenset[str] = frozenset()):
+    def __init__(
+        self, checker: Checker, questions: dict[str, Question], what: str, later: set[str] | frozenset[str] = frozenset()
+    ):
         self.checker = checker
         self.questions = questions
         self.what = what
@@ -170,7 +172,8 @@ class ConditionReader:
         if "question" not in node:
             c.problem(
                 node.where(),
-                f"{self.what}: a condition needs 'all', 'any', 'not', 'flag' or 'question' (found {', '.join(map(str, node)) or 'nothing'})",
+                f"{self.what}: a condition needs 'all', 'any', 'not', 'flag' or 'question' "
+                f"(found {', '.join(map(str, node)) or 'nothing'})",
             )
             return None
         return self._comparison(node)
@@ -180,7 +183,9 @@ class ConditionReader:
         qid = node["question"]
         question = self.questions.get(qid) if isinstance(qid, str) else None
         if question is None and isinstance(qid, str) and qid in self.later:
-            c.problem(node.where_value("question"), f"{self.what}: may only read questions asked before this one ({qid!r} is not)")
+            c.problem(
+                node.where_value("question"), f"{self.what}: may only read questions asked before this one ({qid!r} is not)"
+            )
             return None
         if question is None:
             c.problem(node.where_value("question"), f"{self.what}: unknown question {qid!r}")

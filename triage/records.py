@@ -199,7 +199,9 @@ def expand(inputs: Iterable[str], pattern: str | None = None) -> Iterator[str]:
         if name != "-" and os.path.isdir(name):
             root = Path(name)
             try:
-                matches = sorted(root.rglob(pattern) if pattern else (p for p in root.rglob("*") if p.suffix.lower() in ANSWER_SUFFIXES))
+                matches = sorted(
+                    root.rglob(pattern) if pattern else (p for p in root.rglob("*") if p.suffix.lower() in ANSWER_SUFFIXES)
+                )
             except (ValueError, NotImplementedError) as exc:
                 raise InputError(f"--pattern {pattern!r} cannot be used: {exc}") from None
             files = [str(p) for p in matches if p.is_file()]

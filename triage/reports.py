@@ -91,7 +91,9 @@ class ReportWriter:
         records = [(u, c, h, s) for _, _, u, c, h, s in self.rows]
         (self._html if self.as_html else self._markdown)(levels, kinds, records)
 
-    def _markdown(self, levels: Sequence[tuple[str, int]], kinds: Sequence[tuple[str, int]], records: Sequence[tuple[str, ...]]) -> None:
+    def _markdown(
+        self, levels: Sequence[tuple[str, int]], kinds: Sequence[tuple[str, int]], records: Sequence[tuple[str, ...]]
+    ) -> None:
         w = self.out.write
         total = len(records) + len(self.errors)
         w(f"# {self.title}\n\n{total} records: {len(records)} triaged, {len(self.errors)} errors.\n\n")
@@ -103,7 +105,9 @@ class ReportWriter:
         w("\n## Errors\n\n")
         w("".join(f"- {_md(s)}: {_md(e)}\n" for s, e in self.errors) or "None.\n")
 
-    def _html(self, levels: Sequence[tuple[str, int]], kinds: Sequence[tuple[str, int]], records: Sequence[tuple[str, ...]]) -> None:
+    def _html(
+        self, levels: Sequence[tuple[str, int]], kinds: Sequence[tuple[str, int]], records: Sequence[tuple[str, ...]]
+    ) -> None:
         def e(text: object) -> str:
             return html.escape(plain(text))
 
@@ -117,7 +121,8 @@ class ReportWriter:
         for head, pairs in (("urgency", levels), ("classification", kinds)):
             w(f"<table><tr><th>{head}</th><th>records</th></tr>"
               + "".join(f"<tr><td>{e(a)}</td><td>{n}</td></tr>" for a, n in pairs) + "</table>\n")
-        w("<h2>Records, most urgent first</h2>\n<table><tr><th>urgency</th><th>classification</th><th>headline</th><th>source</th></tr>\n")
+        w("<h2>Records, most urgent first</h2>\n"
+          "<table><tr><th>urgency</th><th>classification</th><th>headline</th><th>source</th></tr>\n")
         for u, c, h, s in records:
             w(f"<tr class=\"{e(u)}\"><td>{e(u)}</td><td>{e(c)}</td><td>{e(h)}</td><td>{e(s)}</td></tr>\n")
         w("</table>\n<h2>Errors</h2>\n<ul>\n")
@@ -186,7 +191,8 @@ class DiffWriter:
               f"{new['urgency']} {new['classification']}")
             if set(old["advice"]) != set(new["advice"]):
                 w(f"; advice {', '.join(old['advice']) or 'none'} -> {', '.join(new['advice']) or 'none'}")
-            w(f"; rules only before: {', '.join(c['rules_only_old']) or 'none'}; only now: {', '.join(c['rules_only_new']) or 'none'}\n")
+            w(f"; rules only before: {', '.join(c['rules_only_old']) or 'none'}; "
+              f"only now: {', '.join(c['rules_only_new']) or 'none'}\n")
 
     def summary(self) -> str:
         return "changed: " + ", ".join(f"{self.counts[k]} {k}" for k in CHANGE_KINDS)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import yaml
 
@@ -101,7 +102,11 @@ _Loader.add_implicit_resolver(
     re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
     list("-+0123456789."),
 )
-_Loader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: int(loader.construct_scalar(node), 10))
+# Only scalar nodes reach this constructor: _build handles mappings and sequences itself, and
+# _fast_scalar passes a ScalarNode.
+_Loader.add_constructor(
+    "tag:yaml.org,2002:int", lambda loader, node: int(loader.construct_scalar(cast(yaml.ScalarNode, node)), 10)
+)
 
 
 def read_text(path: str) -> str:
@@ -185,10 +190,10 @@ MAX_DEPTH = 50
 def _build(node: yaml.Node, loader: _Loader, path: str, problems: list[Problem], depth: int) -> Any:
     mark = _mark(node)
     if depth > MAX_DEPTH:
-        problems.append(Problem(path, *mark, f"nested more than {MAX_DEPTH} levels deep"))
+        problems.append(Problem(path, mark.line, mark.column, f"nested more than {MAX_DEPTH} levels deep"))
         return None
     if node.tag not in _STANDARD_TAGS:
-        problems.append(Problem(path, *mark, f"YAML tags such as {node.tag!r} are not allowed"))
+        problems.append(Problem(path, mark.line, mark.column, f"YAML tags such as {node.tag!r} are not allowed"))
         return None
     if isinstance(node, yaml.MappingNode):
         result = LocatedDict()
@@ -196,12 +201,14 @@ def _build(node: yaml.Node, loader: _Loader, path: str, problems: list[Problem],
         for key_node, value_node in node.value:
             key = _build(key_node, loader, path, problems, depth + 1)
             if not isinstance(key, (str, int, float, bool)) or key is None:
-                problems.append(Problem(path, *_mark(key_node), "a key must be a plain word"))
+                key_mark = _mark(key_node)
+                problems.append(Problem(path, key_mark.line, key_mark.column, "a key must be a plain word"))
                 continue
             if key in result:
                 first = result.key_marks[key]
+                key_mark = _mark(key_node)
                 problems.append(
-                    Problem(path, *_mark(key_node), f"duplicate key {key!r} (first at line {first.line})")
+                    Problem(path, key_mark.line, key_mark.column, f"duplicate key {key!r} (first at line {first.line})")
                 )
                 continue
             result[key] = _build(value_node, loader, path, problems, depth + 1)
@@ -218,7 +225,7 @@ def _build(node: yaml.Node, loader: _Loader, path: str, problems: list[Problem],
     try:
         value = loader.construct_object(node, deep=True)
     except (ValueError, OverflowError, yaml.YAMLError) as exc:
-        problems.append(Problem(path, *mark, f"not a valid value: {str(exc).splitlines()[0][:80]}"))
+        problems.append(Problem(path, mark.line, mark.column, f"not a valid value: {str(exc).splitlines()[0][:80]}"))
         return None
     return value
 
@@ -238,8 +245,12 @@ def _build(node: yaml.Node, loader: _Loader, path: str, problems: list[Problem],
 # load_yaml parses the text again with PyYAML's own parser, which reports problems and errors
 # exactly as before. tests/test_yaml_fast_path.py compares the two paths.
 
+_CParser: type[CParser] | None
 try:
-    from yaml.cyaml import CParser as _CParser
+    # yaml.cyaml takes CParser from here too, but does not list it in its __all__.
+    from yaml._yaml import CParser
+
+    _CParser = CParser
 except ImportError:  # PyYAML built without libyaml: always the general path
     _CParser = None
 
@@ -247,8 +258,9 @@ _UNUSUAL = re.compile(r"[\t\r\x85\ufeff\u2028\u2029]")  # where libyaml and PyYA
 _NULL = "tag:yaml.org,2002:null"
 _CONSTRUCTED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()  # what the bool, int and float constructors need
-_WILDCARD = _Loader.yaml_implicit_resolvers.get(None, [])
-_RESOLVERS = {
+_Resolvers = list[tuple[str, re.Pattern[str]]]
+_WILDCARD: _Resolvers = _Loader.yaml_implicit_resolvers.get(None, [])
+_RESOLVERS: dict[str, _Resolvers] = {
     first: resolvers + _WILDCARD for first, resolvers in _Loader.yaml_implicit_resolvers.items() if first is not None
 }
 
@@ -262,6 +274,8 @@ class _NotOrdinary(Exception):
 
 
 def _fast_load(text: str) -> Any:
+    if _CParser is None:  # load_yaml checks this first
+        raise _NotOrdinary
     parser = _CParser(text)
     try:
         get = parser.get_event
@@ -281,7 +295,7 @@ def _fast_load(text: str) -> Any:
     return value
 
 
-def _fast_node(get, event, depth: int, flow: bool, blocks: list) -> Any:
+def _fast_node(get: Callable[[], Any], event: Any, depth: int, flow: bool, blocks: list) -> Any:
     if depth > MAX_DEPTH or event.anchor is not None or event.tag is not None:
         raise _NotOrdinary
     kind = type(event)
@@ -293,7 +307,9 @@ def _fast_node(get, event, depth: int, flow: bool, blocks: list) -> Any:
     if kind is yaml.MappingStartEvent:
         flow = flow or bool(event.flow_style)
         result = LocatedDict()
-        result.mark, key_marks, value_marks = Mark((m.line + 1, m.column + 1)), {}, {}
+        key_marks: dict[Any, Mark] = {}
+        value_marks: dict[Any, Mark] = {}
+        result.mark = Mark((m.line + 1, m.column + 1))
         result.key_marks, result.value_marks = key_marks, value_marks
         while True:
             event = get()
@@ -307,7 +323,7 @@ def _fast_node(get, event, depth: int, flow: bool, blocks: list) -> Any:
             key = _fast_scalar(event, flow)
             if key is None or key in result:
                 raise _NotOrdinary
-            km = event.start_mark
+            km = cast(yaml.Mark, event.start_mark)  # libyaml gives every event its marks
             event = get()
             result[key] = _fast_node(get, event, depth + 1, flow, blocks)
             vm = event.start_mark
@@ -316,7 +332,8 @@ def _fast_node(get, event, depth: int, flow: bool, blocks: list) -> Any:
     if kind is yaml.SequenceStartEvent:
         flow = flow or bool(event.flow_style)
         items = LocatedList()
-        items.mark, item_marks = Mark((m.line + 1, m.column + 1)), []
+        item_marks: list[Mark] = []
+        items.mark = Mark((m.line + 1, m.column + 1))
         items.item_marks = item_marks
         while True:
             event = get()
@@ -337,10 +354,8 @@ def _fast_scalar(event: yaml.ScalarEvent, flow: bool) -> Any:
         # The two parsers place some empty values (`{a: }`, `? a`) at different columns, and
         # inside [] and {} PyYAML ends a plain scalar at "?" where libyaml does not.
         raise _NotOrdinary
-    for tag, regexp in _RESOLVERS.get(value[:1], _WILDCARD):
-        if regexp.match(value):
-            break
-    else:
+    tag = next((tag for tag, regexp in _RESOLVERS.get(value[:1], _WILDCARD) if regexp.match(value)), None)
+    if tag is None:
         return value
     if tag == _NULL:
         return None

@@ -56,7 +56,9 @@ def _check_expect(expect: LocatedDict, content: Content, path: str, problems: li
         mark = expect.where(key)
         value = expect[key]
         if key not in EXPECT_FIELDS:
-            problems.append(Problem(path, mark.line, mark.column, f"unknown expectation {key!r} (allowed: {', '.join(EXPECT_FIELDS)})"))
+            problems.append(
+                Problem(path, mark.line, mark.column, f"unknown expectation {key!r} (allowed: {', '.join(EXPECT_FIELDS)})")
+            )
         elif key == "classification" and value not in CLASSIFICATIONS:
             problems.append(Problem(path, mark.line, mark.column, f"classification must be one of {', '.join(CLASSIFICATIONS)}"))
         elif key.startswith("urgency") and value not in URGENCY_LEVELS:
@@ -94,7 +96,9 @@ def load_cases(content: Content, path: Path) -> list[tuple[int, str, dict, Locat
         for key in case:
             if key not in ("name", "answers", "expect", "todo"):
                 k = case.where(key)
-                problems.append(Problem(spath, k.line, k.column, f"unknown field {key!r} in a case (allowed: name, answers, expect, todo)"))
+                problems.append(
+                    Problem(spath, k.line, k.column, f"unknown field {key!r} in a case (allowed: name, answers, expect, todo)")
+                )
         name = case.get("name")
         if not isinstance(name, str) or not name.strip():
             problems.append(Problem(spath, mark.line, mark.column, "a case needs a 'name'"))

@@ -146,7 +146,9 @@ def check_conditions(content: Content) -> list[Finding]:
     findings = []
     for rule in content.rules:
         if never_fires(content, rule):
-            findings.append(Finding(rule.path, rule.line, "never-fires", f"rule {rule.id!r} can never fire: no answers make its condition true"))
+            findings.append(Finding(
+                rule.path, rule.line, "never-fires", f"rule {rule.id!r} can never fire: no answers make its condition true"
+            ))
     for rule in content.rules:
         if not rule.urgency:
             continue
@@ -161,7 +163,8 @@ def check_conditions(content: Content) -> list[Finding]:
             if same and covered_by(content, rule, other):
                 findings.append(Finding(
                     rule.path, rule.line, "covered",
-                    f"rule {rule.id!r} ({rule.urgency}) never changes the result: rule {other.id!r} ({other.urgency}) fires whenever it does and says as much",
+                    f"rule {rule.id!r} ({rule.urgency}) never changes the result: "
+                    f"rule {other.id!r} ({other.urgency}) fires whenever it does and says as much",
                 ))
                 break
     return findings
@@ -185,7 +188,9 @@ def check_unused(content: Content) -> list[Finding]:
             continue  # an ordered scale is read by thresholds; its mild end is rightly never named
         for option in q.options:
             if option.id not in mentioned.get(q.id, set()) and not option.exclusive:
-                findings.append(Finding(qpath, line, "unused-option", f"no rule or show_if mentions option {option.id!r} of question {q.id!r}"))
+                findings.append(Finding(
+                    qpath, line, "unused-option", f"no rule or show_if mentions option {option.id!r} of question {q.id!r}"
+                ))
     selected = {a for r in content.rules for a in r.advice}
     apath = str(content.root / "advice.yaml")
     alines = _item_lines(content.root / "advice.yaml", "advice")
@@ -211,7 +216,10 @@ def check_sources(content: Content) -> list[Finding]:
     findings = []
     for rule in content.rules:
         if rule.urgency and time_matters(rule.urgency) and not any(content.sources[s].url for s in rule.sources):
-            findings.append(Finding(rule.path, rule.line, "authority-source", f"rule {rule.id!r} ({rule.urgency}) cites no public health authority (a source with a url)"))
+            findings.append(Finding(
+                rule.path, rule.line, "authority-source",
+                f"rule {rule.id!r} ({rule.urgency}) cites no public health authority (a source with a url)",
+            ))
     return findings
 
 
@@ -230,13 +238,21 @@ def check_reading_grade(content: Content) -> list[Finding]:
     texts = [(qpath, qlines.get(q.id, 1), f"question {q.id!r}", q.text) for q in content.questions]
     texts += [(r.path, r.line, f"rule {r.id!r} reason", r.reason) for r in content.rules if r.reason]
     alines = _item_lines(content.root / "advice.yaml", "advice")
-    texts += [(str(content.root / "advice.yaml"), alines.get(a.id, 1), f"advice {a.id!r}", a.text) for a in content.advice.values()]
+    texts += [
+        (str(content.root / "advice.yaml"), alines.get(a.id, 1), f"advice {a.id!r}", a.text) for a in content.advice.values()
+    ]
     for path, line, what, text in texts:
         if measurable(text) and grade(text) > MAX_GRADE:
-            findings.append(Finding(path, line, "reading-grade", f"{what} reads at grade {grade(text):.1f} (at most {MAX_GRADE:g}): use shorter sentences and words"))
+            findings.append(Finding(
+                path, line, "reading-grade",
+                f"{what} reads at grade {grade(text):.1f} (at most {MAX_GRADE:g}): use shorter sentences and words",
+            ))
     worst = max(all_headlines(content), key=grade)
     if grade(worst) > MAX_HEADLINE_GRADE:
-        findings.append(Finding(str(content.root / "outcomes.yaml"), 1, "headline-grade", f"a headline reads at grade {grade(worst):.1f} (at most {MAX_HEADLINE_GRADE:g}): {worst!r}"))
+        findings.append(Finding(
+            str(content.root / "outcomes.yaml"), 1, "headline-grade",
+            f"a headline reads at grade {grade(worst):.1f} (at most {MAX_HEADLINE_GRADE:g}): {worst!r}",
+        ))
     return findings
 
 

@@ -77,7 +77,10 @@ def validate_content(rules_dir: str | None) -> tuple[list[Problem], str]:
                 problems += exc.problems
         longest = max(all_headlines(content), key=len)
         if len(longest) > MAX_HEADLINE:
-            problems.append(Problem(str(content.root / "outcomes.yaml"), 1, 1, f"a headline can be {len(longest)} characters long (at most {MAX_HEADLINE}): {longest!r}"))
+            problems.append(Problem(
+                str(content.root / "outcomes.yaml"), 1, 1,
+                f"a headline can be {len(longest)} characters long (at most {MAX_HEADLINE}): {longest!r}",
+            ))
     if not Path(root).is_dir():
         raise ContentError(problems)  # nothing to check: exit 2
     return [replace(p, severity="error", code=p.code or "invalid") for p in problems], root

@@ -17,9 +17,10 @@ import yaml
 
 from .answers import Answers, check_answers, to_plain
 from .errors import AnswerError, Problem
+from .jsonsafe import load_json
 from .model import Content
 from .questiontypes import describe_value
-from .yamlsafe import MAX_FILE_BYTES, decode_text, load_json, load_yaml, read_text
+from .yamlsafe import MAX_FILE_BYTES, decode_text, load_yaml, read_text
 
 SaveFormat = Literal["yaml", "json", "fhir"]
 SAVE_FORMATS: tuple[SaveFormat, ...] = ("yaml", "json", "fhir")

@@ -22,8 +22,9 @@ from . import answerfile
 from .answerfile import answer_sets
 from .answers import record_id
 from .errors import InputError
+from .jsonsafe import load_json
 from .model import Content
-from .yamlsafe import decode_text, load_json
+from .yamlsafe import decode_text
 
 ANSWER_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".csv")
 MAX_LINE = 1024 * 1024

@@ -1,0 +1,61 @@
+"""Safe JSON parsing for answer files and JSON Lines: no duplicate keys, no NaN or Infinity,
+and (for a file a person edits) the line and column of each top-level key, as YAML has them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .errors import InputError, Problem
+from .yamlsafe import LocatedDict, Mark
+
+
+def load_json(text: str, path: str, locate: bool = True) -> Any:
+    """Parse JSON, rejecting duplicate keys, NaN and Infinity.
+
+    With `locate`, the line and column of each top-level key are looked up in the text
+    (worth it for a file a person edits, not for a line of JSON Lines).
+    """
+
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        if not locate:  # plain: cheap to send to worker processes
+            plain = dict(items)
+            if len(plain) == len(items):
+                return plain
+        result: dict = {}
+        if locate:
+            located = LocatedDict()
+            located.mark, located.key_marks, located.value_marks = Mark((1, 1)), {}, {}
+            result = located
+        for key, value in items:
+            if key in result:
+                raise ValueError(f"duplicate key {key!r}")
+            result[key] = value
+        return result
+
+    def bad_constant(name: str) -> float:
+        raise ValueError(f"{name} is not allowed")
+
+    try:
+        value = json.loads(text, object_pairs_hook=pairs, parse_constant=bad_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(path, exc.lineno, exc.colno, f"JSON syntax error: {exc.msg}")]) from None
+    except ValueError as exc:
+        raise InputError([Problem(path, 1, 1, f"JSON error: {exc}")]) from None
+    except RecursionError:
+        raise InputError([Problem(path, 1, 1, "the JSON is nested too deeply")]) from None
+    if locate and isinstance(value, LocatedDict):
+        _locate_top_keys(value, text)
+    return value
+
+
+def _locate_top_keys(mapping: LocatedDict, text: str) -> None:
+    """Point each top-level key at the first place its quoted name appears."""
+    for key in mapping:
+        match = re.search(re.escape(json.dumps(key)) + r"\s*:", text)
+        if match:
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            mapping.key_marks[key] = mapping.value_marks[key] = Mark((line, column))

@@ -57,9 +57,22 @@ def compile_source(source: str) -> Any:
 
 
 def compile_condition(condition: Condition) -> Test:
-    """The condition as one compiled test on a fact."""
+    """The condition as one compiled test on a fact.
+
+    Remembered for this very condition object (by identity, not equality: see compile_source),
+    so a show_if checked for every answer set is compiled once.
+    """
+    known = _COMPILED.get(id(condition))
+    if known is not None and known[0] is condition:
+        return known[1]
     test: Test = compile_source(f"lambda f: {python_source(condition)}")
+    if len(_COMPILED) >= 4096:
+        _COMPILED.clear()
+    _COMPILED[id(condition)] = (condition, test)  # holding the condition keeps its id unique
     return test
+
+
+_COMPILED: dict[int, tuple[Condition, Test]] = {}
 
 
 def holds(condition: Condition, fact: dict) -> bool:

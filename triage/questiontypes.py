@@ -47,7 +47,7 @@ def yes_no(raw: Any) -> bool | None:
 
 def is_not_sure(raw: Any) -> bool:
     """"not sure" as people write it: not_sure, Not sure, ' not sure ' (but no other text)."""
-    return isinstance(raw, str) and (raw == NOT_SURE or raw.strip().lower() in ("not sure", "not_sure"))
+    return isinstance(raw, str) and (raw == NOT_SURE or (len(raw) < 40 and raw.strip().lower() in ("not sure", "not_sure")))
 
 
 def _option(question: Question, raw: Any) -> str:

@@ -9,7 +9,6 @@ every property its full budget and keeps failing examples in .hypothesis/ for ma
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -70,11 +69,3 @@ def renderer(shipped):
 @pytest.fixture
 def runner():
     return CliRunner()
-
-
-@pytest.fixture
-def content_copy(tmp_path):
-    """A writable copy of the shipped content, for tests that change one file."""
-    target = tmp_path / "rules"
-    shutil.copytree(SHIPPED, target)
-    return target

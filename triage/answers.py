@@ -29,12 +29,13 @@ def check_answers(content: Content, raw: Mapping, path: str = "<answers>") -> An
     problems: list[Problem] = []
     answers: Answers = {}
     located = raw if isinstance(raw, LocatedDict) else None
+    questions = content.question_by_id
     for key, value in raw.items():
         if key == RECORD_ID:
             continue
-        mark = located.where(key) if located is not None else Mark((1, 1))
-        question = content.question_by_id.get(key) if isinstance(key, str) else None
+        question = questions.get(key) if isinstance(key, str) else None
         if question is None:
+            mark = located.where(key) if located is not None else Mark((1, 1))
             problems.append(Problem(path, mark.line, mark.column, f"field {str(key)[:40]!r}: unknown question id"))
             continue
         if value is None or value == []:  # nothing picked counts as no answer (never as "none of these")
@@ -42,11 +43,11 @@ def check_answers(content: Content, raw: Mapping, path: str = "<answers>") -> An
         try:
             answers[key] = coerce_answer(question, value)
         except ValueError as exc:
-            at = located.where_value(key) if located is not None else mark
+            at = located.where_value(key) if located is not None else Mark((1, 1))
             problems.append(Problem(path, at.line, at.column, f"field {key!r}: {exc}"))
     if problems:
         raise AnswerError(problems)
-    return {q.id: answers[q.id] for q in content.questions if q.id in answers}
+    return {qid: answers[qid] for qid in content.question_order if qid in answers}  # in the order asked
 
 
 def record_id(raw: Mapping) -> str | None:

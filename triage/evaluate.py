@@ -122,12 +122,15 @@ class Triage:
                 for name in rule.flags:
                     fact[flag_key(name)] = True
 
-    def fired(self, answers: Answers, fact: dict | None = None) -> list[Rule]:
-        """The rules that fire (`answers` prepared); `fact` is their fact when the caller has it."""
-        return [rule for _, fired in self._stages(to_fact(answers) if fact is None else fact) for rule in fired]
+    def _fired(self, fact: dict) -> list[Rule]:
+        """The rules that fire for the fact of prepared answers (extended with the flags set)."""
+        return [rule for _, fired in self._stages(fact) for rule in fired]
 
     def trace(self, answers: Answers) -> list[tuple[Rule, bool, dict]]:
-        """Every rule, stage by stage: whether it fired and the fact it was evaluated on (for explain)."""
+        """Every rule, stage by stage: whether it fired and the fact it was evaluated on (for explain).
+
+        `answers` must be prepared (`prepare`): checked, coerced, hidden ones dropped.
+        """
         fact = to_fact(answers)
         steps: list[tuple[Rule, bool, dict]] = []
         for stage, fired in self._stages(fact):
@@ -138,7 +141,7 @@ class Triage:
     def decide(self, answers: Answers) -> Decision:
         """Just the decision for one answer set: what batch work needs, without the wording."""
         answers, fact = visible_answers(self.content, check_answers(self.content, answers))
-        fired = self.fired(answers, fact)
+        fired = self._fired(fact)
         order = self._urgency_order
         urgency_rules = sorted((r for r in fired if r.urgency), key=lambda r: order[r.id])
         # red flags sort first, so the most urgent level is the highest rank among all of them

@@ -181,9 +181,12 @@ class Content:
     question_by_id: dict[str, Question] = field(default_factory=dict)
     stages: int = field(init=False, default=1)
     """How many stages the rules run in (flags set in one stage are read in later ones)."""
+    question_order: tuple[str, ...] = field(init=False, default=())
+    """The question ids in the order they are asked."""
 
     def __post_init__(self) -> None:
         self.question_by_id = {q.id: q for q in self.questions}
+        self.question_order = tuple(q.id for q in self.questions)
         self.stages = 1 + max((r.stage for r in self.rules), default=0)
 
     @property

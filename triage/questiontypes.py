@@ -146,6 +146,12 @@ def question_type(name: str) -> QuestionType:
 
 def coerce_answer(question: Question, raw: Any) -> Any:
     """The answer in its declared type, or NOT_SURE; raises ValueError with a short user-facing reason."""
+    # The common cases, already in their type: an option id of a one-choice question (never a
+    # spelling of "not sure": those ids are reserved) or a yes/no as a bool. The rest below.
+    if raw.__class__ is str and question.type == "choice" and question.option(raw) is not None:
+        return raw
+    if raw.__class__ is bool and question.type == "yesno":
+        return raw
     if is_not_sure(raw):
         if not question.not_sure:
             raise ValueError("'not sure' is not allowed for this question")

@@ -128,3 +128,12 @@ def test_typed_labels_spellings_and_odd_numbers(runner):
     data = json.loads(result.stdout)
     assert data["raw_answers"] == {"feeling": "not_sure", "minutes": 0.0, "alarms": ["breathing"]}
     assert data["urgency"] == "emergency"
+
+
+def test_save_as_plain_json_and_resume_from_it(runner, tmp_path):
+    saved = tmp_path / "answers.json"
+    first = ask(runner, "--save", saved, "--save-format", "json", input="2\n30\n")
+    assert first.exit_code == 130
+    assert json.loads(saved.read_text()) == {"feeling": "locked", "minutes": 30}
+    resumed = ask(runner, "--answers", saved, "--format", "json", input="3\nno\n")
+    assert resumed.exit_code == 0 and json.loads(resumed.stdout)["raw_answers"]["feeling"] == "locked"

@@ -13,7 +13,7 @@ import sys
 import click
 
 from .. import __version__
-from ..answerfile import SaveFormat, dump_answers, load_answers
+from ..answerfile import SAVE_FORMATS, SaveFormat, dump_answers, load_answers
 from ..content import load_content
 from ..errors import Interrupted, TriageError
 from ..files import write_private_atomically
@@ -146,9 +146,9 @@ class ClickPrompter:
 @content_options
 @format_option
 @click.option("--save", "save_path", type=click.Path(dir_okay=False), default=None,
-              help="Save the answers to this YAML file after every question (readable only by you).")
-@click.option("--save-format", type=click.Choice(["yaml", "fhir"]), default="yaml", show_default=True,
-              help="Save as YAML, or as an HL7 FHIR R4 QuestionnaireResponse (JSON).")
+              help="Save the answers to this file after every question (readable only by you).")
+@click.option("--save-format", type=click.Choice(SAVE_FORMATS), default="yaml", show_default=True,
+              help="Save as YAML, plain JSON, or an HL7 FHIR R4 QuestionnaireResponse (JSON).")
 @click.option("--answers", "resume_path", type=click.Path(dir_okay=False), default=None,
               help="Start from the answers in this saved file (YAML, JSON or FHIR) and ask only the rest.")
 def ask(rules_dir: str | None, engine: str | None, fmt: str, save_path: str | None, save_format: SaveFormat,

@@ -378,8 +378,8 @@ def test_all_and_any_map_to_enable_behavior(shipped):
         ("!=", (answer_system(shipped.question_by_id["pain"]), "none")),
         (">=", 2.5),
     ]
-    either = AnyOf((Compare("fibro", "equals", True), Compare("talked_doctor", "answered", False)))
-    item = _items(questionnaire_to_fhir(_variant(shipped, "supplements", either)))["supplements"]
+    either = AnyOf((Compare("stretch_helps", "equals", True), Compare("medicine_new", "answered", False)))
+    item = _items(questionnaire_to_fhir(_variant(shipped, "about_you", either)))["about_you"]
     assert item["enableBehavior"] == "any"
     assert [w["operator"] for w in item["enableWhen"]] == ["=", "exists"]
     assert item["enableWhen"][1]["answerBoolean"] is False
@@ -405,21 +405,22 @@ def test_round_trip(shipped, data):
 
 def test_response_shape(shipped):
     answers = {
-        "id": "rec-1", "feeling": "locked", "episode_minutes": NOT_SURE, "where": [], "fibro": "yes", "talked_doctor": "no"
+        "id": "rec-1", "feeling": "locked", "episode_minutes": NOT_SURE, "where": [], "stretch_helps": "yes",
+        "about_you": ["fibro", "checked"],
     }
     response = answers_to_response(shipped, answers, questionnaire_url="urn:x")
     assert response["resourceType"] == "QuestionnaireResponse"
     assert (response["id"], response["questionnaire"], response["status"]) == ("rec-1", "urn:x", "completed")
     items = _items(response)
-    assert list(items) == ["feeling", "episode_minutes", "fibro", "talked_doctor"]  # [] is no answer
+    assert list(items) == ["feeling", "episode_minutes", "stretch_helps", "about_you"]  # [] is no answer
     assert items["feeling"]["answer"] == [{"valueCoding": {
         "system": answer_system(shipped.question_by_id["feeling"]),
         "code": "locked",
         "display": "The muscle tightens and will not let go",
     }}]
     assert items["episode_minutes"]["answer"] == [{"extension": [ABSENT]}]
-    assert items["fibro"]["answer"][0]["valueCoding"]["code"] == "yes"
-    assert items["talked_doctor"]["answer"] == [{"valueBoolean": False}]
+    assert items["stretch_helps"]["answer"][0]["valueCoding"]["code"] == "yes"  # yes/no/not sure: a coding
+    assert [a["valueCoding"]["code"] for a in items["about_you"]["answer"]] == ["fibro", "checked"]
     ((where, raw),) = response_to_raw_answers(shipped, response, "x")
     assert where == "rec-1" and raw["id"] == "rec-1"
 
@@ -486,8 +487,8 @@ def test_groups_and_other_forms_are_read(shipped):
         ({"linkId": "episode_minutes", "answer": [{"valueString": "ten"}]}, ["'episode_minutes'", "valueString"]),
         ({"linkId": "pain", "answer": [_coded("pain", "mild"), _coded("pain", "severe")]}, ["'pain'", "2 answers"]),
         ({"linkId": "pain", "answer": [_coded("feeling", "mild")]}, ["'pain'", "code system"]),
-        ({"linkId": "fibro", "answer": [{}]}, ["'fibro'", "no value"]),
-        ({"linkId": "fibro", "answer": {"valueBoolean": True}}, ["'fibro'", "list"]),
+        ({"linkId": "stretch_helps", "answer": [{}]}, ["'stretch_helps'", "no value"]),
+        ({"linkId": "stretch_helps", "answer": {"valueBoolean": True}}, ["'stretch_helps'", "list"]),
         ({"answer": [{"valueBoolean": True}]}, ["linkId"]),
     ],
 )

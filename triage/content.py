@@ -8,6 +8,7 @@ is in `triage.model`; the field-by-field checks are in `triage.fieldcheck`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from .fieldcheck import UNREADABLE, Checker, ConditionReader, kind_of
 from .model import (
     ANSWER_ID,
     CLASSIFICATIONS,
+    EMERGENCY_NUMBER,
     ITEM_ID,
     TEMPLATES,
     URGENCY_LEVELS,
@@ -27,6 +29,7 @@ from .model import (
     Content,
     Outcomes,
     Question,
+    Region,
     Rule,
     Source,
     default_rules_dir,
@@ -200,7 +203,7 @@ def _read_outcomes(path: Path, problems: list[Problem]) -> Outcomes | None:
     if top is None:
         return None
     required = ("urgency", "classification", "fallback", "emergency_signs", "disclaimer", "words_note")
-    if not c.fields(top, "outcomes", required, ("$schema",)):
+    if not c.fields(top, "outcomes", required, ("$schema", "safety_net", "emergency_numbers")):
         return None
     labels: dict[str, str] = {}
     actions: dict[str, str] = {}
@@ -232,10 +235,43 @@ def _read_outcomes(path: Path, problems: list[Problem]) -> Outcomes | None:
     if not isinstance(signs, list) or not signs or not all(isinstance(s, str) and s.strip() for s in signs):
         c.problem(top.where_value("emergency_signs"), "emergency_signs must be a non-empty list of texts")
         signs = []
+    safety_nets: dict[str, str] = {}
+    if "safety_net" in top:
+        block = c.mapping(top["safety_net"], top.where_value("safety_net"), "safety_net")
+        if block is not None and c.fields(block, "safety_net", (), URGENCY_LEVELS):
+            safety_nets = {level: c.text(block, level, f"safety_net {level}") for level in URGENCY_LEVELS if level in block}
+    regions, when_unknown = _read_emergency_numbers(c, top)
+    disclaimer = c.text(top, "disclaimer", "outcomes")
+    for where, text in [(top.where_value("disclaimer"), disclaimer)] + [
+        (top.where_value("urgency"), action) for action in actions.values()
+    ]:
+        if "{" in text.replace(EMERGENCY_NUMBER, ""):
+            c.problem(where, f"the only placeholder outcome texts may use is {EMERGENCY_NUMBER}: {text[:60]!r}")
     return Outcomes(
         labels, actions, class_labels, explanations, fallback_urgency, fallback_reason,
-        tuple(s.strip() for s in signs), c.text(top, "disclaimer", "outcomes"), c.text(top, "words_note", "outcomes"),
+        tuple(s.strip() for s in signs), disclaimer, c.text(top, "words_note", "outcomes"),
+        safety_nets, regions, when_unknown,
     )
+
+
+def _read_emergency_numbers(c: Checker, top: LocatedDict) -> tuple[dict[str, Region], str]:
+    """`emergency_numbers`: the number per region, and how it reads when no region is chosen."""
+    if "emergency_numbers" not in top:
+        return {}, "911, 999 or 112"
+    block = c.mapping(top["emergency_numbers"], top.where_value("emergency_numbers"), "emergency_numbers")
+    if block is None or not c.fields(block, "emergency_numbers", ("when_unknown", "regions"), ()):
+        return {}, "911, 999 or 112"
+    regions: dict[str, Region] = {}
+    listed = c.mapping(block["regions"], block.where_value("regions"), "emergency_numbers regions")
+    for region_id in listed or {}:
+        assert listed is not None
+        what = f"emergency_numbers region {region_id}"
+        entry = c.mapping(listed[region_id], listed.where_value(region_id), what)
+        if not (isinstance(region_id, str) and re.fullmatch(r"[a-z]{2,3}", region_id)):
+            c.problem(listed.where(region_id), f"{what}: a region id is 2 or 3 lower-case letters, like us or uk")
+        elif entry is not None and c.fields(entry, what, ("name", "number"), ()):
+            regions[region_id] = Region(region_id, c.text(entry, "name", what), c.text(entry, "number", what))
+    return regions, c.text(block, "when_unknown", "emergency_numbers")
 
 
 def rule_files(root: Path) -> list[Path]:

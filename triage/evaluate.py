@@ -14,7 +14,8 @@ from typing import Any
 
 from .answers import Answers, check_answers, drop_hidden, to_fact, visible_answers
 from .engines import Engine, make_engine
-from .model import NOT_SURE, AdviceItem, Content, Rule, Source, time_matters, urgency_rank
+from .errors import TriageError
+from .model import NOT_SURE, AdviceItem, Content, Outcomes, Rule, Source, time_matters, urgency_rank
 from .operators import flag_key
 from .questiontypes import answer_text
 
@@ -84,6 +85,8 @@ class Result:
     engine: str
     schema_version: int = SCHEMA_VERSION
     also_fits_labels: list[str] = field(default_factory=list)
+    safety_net: str = ""
+    """When to see a doctor after all (self-care and routine results); empty otherwise."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,8 +95,13 @@ class Result:
 class Triage:
     """Content plus an engine, built once per process and used for any number of answer sets."""
 
-    def __init__(self, content: Content, engine: Engine | str | None = None):
+    def __init__(self, content: Content, engine: Engine | str | None = None, region: str | None = None):
         self.content = content
+        try:
+            self.outcomes = content.outcomes.for_region(region)
+            """The content's outcomes with the region's emergency number written in."""
+        except ValueError as exc:
+            raise TriageError(str(exc)) from None
         self.engine = engine if engine is not None and not isinstance(engine, str) else make_engine(content, engine)
         self._rule_by_id = {rule.id: rule for rule in content.rules}
         # Urgency reasons: red flags first, then the most urgent, then by id (fixed per rule).
@@ -166,12 +174,12 @@ class Triage:
         return Decision(answers, fired, urgency, urgency_rules, classification, also_fits, advice_ids)
 
     def headline(self, decision: Decision) -> str:
-        return headline(self.content, decision.classification, decision.also_fits, decision.urgency)
+        return headline(self.outcomes, decision.classification, decision.also_fits, decision.urgency)
 
     def evaluate(self, answers: Answers) -> Result:
         """The result for one answer set (checked and coerced first; AnswerError when invalid)."""
         content = self.content
-        outcomes = content.outcomes
+        outcomes = self.outcomes
         decision = self.decide(answers)
         answers, fired, urgency = decision.answers, decision.fired, decision.urgency
         classification, also_fits = decision.classification, decision.also_fits
@@ -221,29 +229,33 @@ class Triage:
             emergency_signs=list(outcomes.emergency_signs),
             disclaimer=outcomes.disclaimer,
             words_note=outcomes.words_note,
+            safety_net=outcomes.safety_nets.get(urgency, ""),
             engine=self.engine.name,
         )
 
 
-def headline(content: Content, classification: str, also_fits: list[str], urgency: str) -> str:
-    """One line: what it sounds like and how soon to act."""
-    labels = content.outcomes.classification_labels
+def headline(outcomes: Outcomes, classification: str, also_fits: list[str], urgency: str) -> str:
+    """One line: how soon to act, and what it sounds like (left out when the message is "call now")."""
+    action = outcomes.urgency_actions[urgency]
+    if urgency == "emergency":
+        return action
+    labels = outcomes.classification_labels
     if classification != "unclear":
         what = f"This sounds like {labels[classification]}."
     elif len(also_fits) >= 2:
         what = f"This could be {labels[also_fits[0]]} or {labels[also_fits[1]]}."
     else:
         what = f"This sounds like {labels['unclear']}."
-    action = content.outcomes.urgency_actions[urgency]
     if time_matters(urgency):
         return f"{action} {what}"  # what to do comes first when time matters
     return f"{what} {action}"
 
 
 def all_headlines(content: Content) -> list[str]:
-    """Every headline the content can produce, for the length and reading-grade checks."""
-    labels = content.outcomes.classification_labels
+    """Every headline the content can produce (no region chosen), for the length and reading-grade checks."""
+    outcomes = content.outcomes.for_region(None)
+    labels = outcomes.classification_labels
     known = [c for c in labels if c != "unclear"]
-    levels = content.outcomes.urgency_actions
-    found = [headline(content, c, [], u) for c in labels for u in levels]
-    return found + [headline(content, "unclear", [a, b], u) for a in known for b in known if a != b for u in levels]
+    levels = outcomes.urgency_actions
+    found = [headline(outcomes, c, [], u) for c in labels for u in levels]
+    return found + [headline(outcomes, "unclear", [a, b], u) for a in known for b in known if a != b for u in levels]

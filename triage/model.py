@@ -7,7 +7,7 @@ engine, the renderer and the author tools.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -155,6 +155,17 @@ class Source:
     url: str = ""
 
 
+EMERGENCY_NUMBER = "{emergency_number}"
+"""The placeholder in outcome texts for the emergency number of the person's region."""
+
+
+@dataclass(frozen=True)
+class Region:
+    id: str
+    name: str
+    number: str
+
+
 @dataclass(frozen=True)
 class Outcomes:
     urgency_labels: dict
@@ -166,6 +177,22 @@ class Outcomes:
     emergency_signs: tuple[str, ...]
     disclaimer: str
     words_note: str
+    safety_nets: dict = field(default_factory=dict)
+    """Urgency level -> when to see a doctor after all (shown with self-care and routine)."""
+    regions: dict[str, Region] = field(default_factory=dict)
+    numbers_unknown_region: str = "911, 999 or 112"
+    """How the emergency number reads when no region is chosen."""
+
+    def for_region(self, region: str | None) -> Outcomes:
+        """These outcomes with the region's emergency number written into the texts."""
+        if region is not None and region not in self.regions:
+            raise ValueError(f"unknown region {region!r}: use one of {', '.join(self.regions) or '(none declared)'}")
+        number = self.numbers_unknown_region if region is None else self.regions[region].number
+        return replace(
+            self,
+            urgency_actions={k: v.replace(EMERGENCY_NUMBER, number) for k, v in self.urgency_actions.items()},
+            disclaimer=self.disclaimer.replace(EMERGENCY_NUMBER, number),
+        )
 
 
 @dataclass

@@ -18,7 +18,7 @@ from ..yamlsafe import LocatedDict, LocatedList, load_yaml_file
 
 EXPECT_FIELDS = (
     "classification", "urgency", "urgency_at_least", "urgency_at_most",
-    "advice", "no_advice", "fired", "not_fired", "text_contains",
+    "advice", "no_advice", "fired", "not_fired", "text_contains", "text_lacks",
 )
 
 
@@ -63,7 +63,7 @@ def _check_expect(expect: LocatedDict, content: Content, path: str, problems: li
             problems.append(Problem(path, mark.line, mark.column, f"classification must be one of {', '.join(CLASSIFICATIONS)}"))
         elif key.startswith("urgency") and value not in URGENCY_LEVELS:
             problems.append(Problem(path, mark.line, mark.column, f"{key} must be one of {', '.join(URGENCY_LEVELS)}"))
-        elif key in ("advice", "no_advice", "fired", "not_fired", "text_contains"):
+        elif key in ("advice", "no_advice", "fired", "not_fired", "text_contains", "text_lacks"):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 problems.append(Problem(path, mark.line, mark.column, f"{key} must be a list of texts"))
                 continue
@@ -156,6 +156,9 @@ def judge(result: Result, expect: dict, text: str) -> list[str]:
     for words in expect.get("text_contains", []):
         if " ".join(words.lower().split()) not in lowered:
             failures.append(f"expected the text result to contain {words!r}")
+    for words in expect.get("text_lacks", []):
+        if " ".join(words.lower().split()) in lowered:
+            failures.append(f"expected the text result not to contain {words!r}")
     return failures
 
 

@@ -35,7 +35,7 @@ def _relative(content: Content, path: str) -> str:
 
 def _groups(content: Content) -> list[tuple[str, str, list[Rule]]]:
     """(heading, introduction, rules) from the most urgent level down, then the other kinds."""
-    out = content.outcomes
+    out = content.outcomes.for_region(None)
     groups = []
     for level in reversed(URGENCY_LEVELS):
         rules = [r for r in content.rules if r.urgency == level]
@@ -196,7 +196,7 @@ def render_catalogue(content: Content) -> str:
     ]
     for level in reversed(URGENCY_LEVELS):
         label = content.outcomes.urgency_labels.get(level, "")
-        action = content.outcomes.urgency_actions.get(level, "")
+        action = content.outcomes.for_region(None).urgency_actions.get(level, "")
         out.append(f"| `{level}` | {md(label)} | {md(action)} |")
     out += ["", "## Rules", "", "Grouped by what they conclude, most urgent first; by id within a group.", ""]
     for heading, intro, rules in _groups(content):

@@ -20,7 +20,7 @@ from ..files import write_private_atomically
 from ..model import TEMPLATES, URGENCY_LEVELS, urgency_rank
 from ..questionnaire import run_questionnaire, summary
 from ..reports import WRITERS
-from .common import TriageGroup, build, content_options, format_option
+from .common import TriageGroup, build, content_options, format_option, region_option
 from .rules import rules
 
 
@@ -43,12 +43,15 @@ def cli() -> None:
 @cli.command()
 @click.argument("answers_file", type=click.Path(dir_okay=True, allow_dash=True))
 @content_options
+@region_option
 @format_option
 @click.option(
     "--fail-on", type=click.Choice(URGENCY_LEVELS), default=None,
     help="Exit with code 1 when the urgency is at or above this level.",
 )
-def check(answers_file: str, rules_dir: str | None, engine: str | None, fmt: str, fail_on: str | None) -> None:
+def check(
+    answers_file: str, rules_dir: str | None, engine: str | None, region: str | None, fmt: str, fail_on: str | None
+) -> None:
     """Check one saved answer file (YAML or JSON) and show the result.
 
     \b
@@ -56,8 +59,9 @@ def check(answers_file: str, rules_dir: str | None, engine: str | None, fmt: str
       triage check examples/eyelid-twitch-coffee.yaml
       triage check answers.json --format html > result.html
       triage check answers.yaml --format json --fail-on urgent
+      triage check answers.yaml --region uk
     """
-    triage, renderer = build(rules_dir, engine)
+    triage, renderer = build(rules_dir, engine, region)
     answers = load_answers(triage.content, answers_file)
     result = triage.evaluate(answers)
     click.echo(renderer.render(result, fmt), nl=False)
@@ -144,6 +148,7 @@ class ClickPrompter:
 
 @cli.command()
 @content_options
+@region_option
 @format_option
 @click.option("--save", "save_path", type=click.Path(dir_okay=False), default=None,
               help="Save the answers to this file after every question (readable only by you).")
@@ -151,8 +156,8 @@ class ClickPrompter:
               help="Save as YAML, plain JSON, or an HL7 FHIR R4 QuestionnaireResponse (JSON).")
 @click.option("--answers", "resume_path", type=click.Path(dir_okay=False), default=None,
               help="Start from the answers in this saved file (YAML, JSON or FHIR) and ask only the rest.")
-def ask(rules_dir: str | None, engine: str | None, fmt: str, save_path: str | None, save_format: SaveFormat,
-        resume_path: str | None) -> None:
+def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str, save_path: str | None,
+        save_format: SaveFormat, resume_path: str | None) -> None:
     """Answer the questions in the terminal and get a result.
 
     Type the number of your answer. Type ? for help, back to go to the previous question,
@@ -164,8 +169,9 @@ def ask(rules_dir: str | None, engine: str | None, fmt: str, save_path: str | No
       triage ask --save my-answers.yaml
       triage ask --answers my-answers.yaml --save my-answers.yaml
       triage ask --save answers.fhir.json --save-format fhir
+      triage ask --region uk
     """
-    triage, renderer = build(rules_dir, engine)
+    triage, renderer = build(rules_dir, engine, region)
     content = triage.content
     answers = load_answers(content, resume_path) if resume_path else {}
 

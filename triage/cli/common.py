@@ -69,9 +69,15 @@ format_option = click.option(
 )
 
 
-def build(rules_dir: str | None, engine: str | None) -> tuple[Triage, Renderer]:
+region_option = click.option(
+    "--region", default=None, envvar="TRIAGE_REGION", show_envvar=True,
+    help="Show the emergency number of this region (us, uk, eu, au, ...). Default: the common numbers.",
+)
+
+
+def build(rules_dir: str | None, engine: str | None, region: str | None = None) -> tuple[Triage, Renderer]:
     content = load_content(rules_dir)
-    return Triage(content, engine), Renderer(content)
+    return Triage(content, engine, region), Renderer(content)
 
 
 def write_output(path: str, text: str) -> None:

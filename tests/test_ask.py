@@ -137,3 +137,47 @@ def test_save_as_plain_json_and_resume_from_it(runner, tmp_path):
     assert json.loads(saved.read_text()) == {"feeling": "locked", "minutes": 30}
     resumed = ask(runner, "--answers", saved, "--format", "json", input="3\nno\n")
     assert resumed.exit_code == 0 and json.loads(resumed.stdout)["raw_answers"]["feeling"] == "locked"
+
+
+def test_an_emergency_answer_shows_the_call_now_message_at_once(runner):
+    """Shipped content: "trouble breathing" at question 1 stops before question 2 (Enter = stop)."""
+    result = runner.invoke(cli, ["ask", "--format", "json", "--region", "uk"], input="1\n\n", catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    before_more = result.stderr.split("Question 2 of about")[0]
+    assert "EMERGENCY: Call your emergency number now (999)." in before_more
+    assert "Trouble breathing needs help right away" in before_more
+    assert "Question 2 of about" not in result.stderr
+    data = json.loads(result.stdout)
+    assert data["urgency"] == "emergency"
+    assert data["headline"] == "Call your emergency number now (999)."
+    assert data["raw_answers"] == {"alarm_now": ["breathing"]}
+
+
+def test_after_the_emergency_message_the_person_can_go_on(runner):
+    result = runner.invoke(cli, ["ask", "--format", "json"], input="1\ngo on\n2\n", catch_exceptions=False)
+    assert "EMERGENCY: Call your emergency number now (such as 911, 999, 112 or 000)." in result.stderr
+    assert "Question 2 of about" in result.stderr and "2. What does the movement feel like?" in result.stderr
+    assert result.stderr.count("EMERGENCY:") == 1, "the message is shown once"
+
+
+def test_a_later_answer_that_makes_it_an_emergency_also_stops(runner):
+    # no emergency sign, a locked cramp, severe pain ... then "where": the chest (an emergency)
+    replies = ["14", "2", "2", "4", "2", "2", "1", "10", "stop"]
+    result = runner.invoke(cli, ["ask", "--format", "json"], input="\n".join(replies) + "\n", catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    asked_first, after_where = result.stderr.split("8. Where on your body does it happen?")
+    assert "EMERGENCY" not in asked_first, "severe pain alone is not an emergency"
+    assert "EMERGENCY: Call your emergency number now" in after_where
+    assert "9. When does it happen?" not in after_where
+    assert json.loads(result.stdout)["urgency"] == "emergency"
+
+
+def test_progress_counts_only_questions_that_will_be_asked(runner):
+    """Mini content: the stretching question comes last and is asked only for a locked cramp."""
+    flicker = ask(runner, input="1\n3\n3\n")
+    assert flicker.exit_code == 0, flicker.stderr
+    shown = [line for line in flicker.stderr.splitlines() if line.startswith("Question ")]
+    assert shown == ["Question 1 of about 3", "Question 2 of about 3", "Question 3 of about 3"]
+    locked = ask(runner, input="2\n3\n3\nyes\n")
+    shown = [line for line in locked.stderr.splitlines() if line.startswith("Question ")]
+    assert shown == ["Question 1 of about 3", "Question 2 of about 4", "Question 3 of about 4", "Question 4 of about 4"]

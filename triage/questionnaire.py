@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol, assert_never
 
-from .answers import Answers, visible
+from .answers import Answers, visible, visible_answers
+from .evaluate import Triage
 from .model import NOT_SURE, Content, Question
 from .questiontypes import answer_text, coerce_answer
 
@@ -26,8 +27,10 @@ class Prompter(Protocol):
         """Show a message (not part of the result)."""
 
 
-def prompt_for(question: Question, number: int) -> str:
-    lines = [f"{number}. {question.text}"]
+def prompt_for(question: Question, number: int, total: int | None = None) -> str:
+    """The question as shown: "Question N of about M" (when known), the text, and the choices."""
+    lines = [f"Question {number} of about {max(total, number)}"] if total else []
+    lines.append(f"{number}. {question.text}")
     if question.type in ("choice", "multi"):
         for i, option in enumerate(question.options, 1):
             lines.append(f"   {i}) {option.label}")
@@ -103,22 +106,34 @@ def default_reply(question: Question, value: Any) -> str:
             assert_never(question.type)
 
 
+STOP_OR_GO_ON = (
+    "Type stop (or just press Enter) to see what to do now. Type go on to answer the other "
+    "questions too, for a summary to show the doctor."
+)
+
+
 def run_questionnaire(
     content: Content,
     prompter: Prompter,
     answers: Answers | None = None,
     on_change: Callable[[Answers], None] | None = None,
+    emergency_check: Callable[[Answers], str | None] | None = None,
 ) -> Answers:
     """Ask every visible question in order and return the answers.
 
     With earlier `answers` (a resumed session) it starts at the first visible question not yet
     answered. EOFError and KeyboardInterrupt propagate to the caller, after `on_change` has
     already saved every answer given so far.
+
+    `emergency_check` is called after each answer; the first time it returns a message (the
+    answers so far make it an emergency), the message is shown at once and the person chooses
+    to stop there (the default: the answers so far are returned) or to go on.
     """
     answers = dict(answers or {})
     questions = content.questions
     position = _next_unanswered(content, answers, 0)
     asked: list[int] = [i for i in range(position) if visible(questions[i], answers)]
+    warned = False
     while position < len(questions):
         question = questions[position]
         if not visible(question, answers):
@@ -126,8 +141,9 @@ def run_questionnaire(
             position += 1
             continue
         number = len(asked) + 1
+        total = len(asked) + sum(1 for q in questions[position:] if visible(q, answers))
         default = default_reply(question, answers[question.id]) if question.id in answers else None
-        reply = prompter.ask(prompt_for(question, number), default)
+        reply = prompter.ask(prompt_for(question, number, total), default)
         command = reply.strip().lower()
         if command == BACK:
             if asked:
@@ -148,7 +164,23 @@ def run_questionnaire(
             on_change(answers)
         asked.append(position)
         position = _next_unanswered(content, answers, position + 1)
-    return {q.id: answers[q.id] for q in questions if q.id in answers and visible(q, answers)}
+        if emergency_check is not None and not warned and position < len(questions):
+            message = emergency_check(visible_answers(content, answers)[0])
+            if message:
+                warned = True
+                prompter.say(message)
+                if not prompter.ask(STOP_OR_GO_ON, "stop").strip().lower().startswith("go"):
+                    break
+    return visible_answers(content, answers)[0]
+
+
+def emergency_message(triage: Triage, answers: Answers) -> str | None:
+    """The call-now message when the answers so far already make it an emergency, else None."""
+    decision = triage.decide(answers)
+    if decision.urgency != "emergency":
+        return None
+    reasons = [r.reason for r in decision.urgency_rules if r.urgency == "emergency"]
+    return "\n".join(["", "EMERGENCY: " + triage.outcomes.urgency_actions["emergency"], *reasons])
 
 
 def _next_unanswered(content: Content, answers: Answers, start: int) -> int:

@@ -8,6 +8,7 @@ Results go to stdout; prompts, messages and errors go to stderr. The commands fo
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 
 import click
@@ -18,7 +19,7 @@ from ..content import load_content
 from ..errors import Interrupted, TriageError
 from ..files import write_private_atomically
 from ..model import TEMPLATES, URGENCY_LEVELS, urgency_rank
-from ..questionnaire import run_questionnaire, summary
+from ..questionnaire import emergency_message, run_questionnaire, summary
 from ..reports import WRITERS
 from .common import TriageGroup, build, content_options, format_option, region_option
 from .rules import rules
@@ -143,7 +144,9 @@ class ClickPrompter:
             raise EOFError from None
 
     def say(self, text: str) -> None:
-        click.echo(f"   {text}", err=True)
+        width = max(40, min(shutil.get_terminal_size().columns, 100) - 1)
+        for line in text.splitlines():
+            click.echo(click.wrap_text(line, width, initial_indent="   ", subsequent_indent="   "), err=True)
 
 
 @cli.command()
@@ -188,7 +191,10 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
         "If you have trouble breathing, chest pain or signs of a stroke, stop and call your emergency number now.", err=True
     )
     try:
-        answers = run_questionnaire(content, ClickPrompter(), answers, on_change=save)
+        answers = run_questionnaire(
+            content, ClickPrompter(), answers, on_change=save,
+            emergency_check=lambda so_far: emergency_message(triage, so_far),
+        )
     except (EOFError, KeyboardInterrupt):
         where = (
             f"Your answers so far are saved in {save_path}; go on with: triage ask --answers {save_path} --save {save_path}"

@@ -39,3 +39,17 @@ def test_python_dash_m_triage_runs():
     done = subprocess.run([sys.executable, "-m", "triage", "--help"], capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert "triage ask" in done.stdout
+
+
+def test_clinical_basis_names_every_red_flag_and_only_real_rules(shipped):
+    """docs/clinical-basis.md: each red flag, and each same-day or emergency rule, has its row."""
+    text = (ROOT / "docs" / "clinical-basis.md").read_text()
+    named = set(re.findall(r"`([a-z0-9-]+(?:-\*)?)`", text))
+    rule_ids = {rule.id for rule in shipped.rules}
+    for name in named:
+        if name.endswith("-*"):
+            assert any(r.startswith(name[:-1]) for r in rule_ids), name
+        elif re.fullmatch(r"(emergency|urgent|soon|routine|self-care)-[a-z0-9-]+", name):
+            assert name in rule_ids, f"docs/clinical-basis.md names {name}, which is not a rule"
+    missing = [r.id for r in shipped.rules if (r.red_flag or r.urgency in ("urgent", "emergency")) and r.id not in named]
+    assert missing == [], "rules without a row in docs/clinical-basis.md"

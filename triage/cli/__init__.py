@@ -143,10 +143,12 @@ class ClickPrompter:
             click.echo("", err=True)  # end the unanswered prompt's line
             raise EOFError from None
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, indent: str = "   ") -> None:
+        """Each line wrapped to the terminal (at most 100 columns), continuation lines indented."""
         width = max(40, min(shutil.get_terminal_size().columns, 100) - 1)
         for line in text.splitlines():
-            click.echo(click.wrap_text(line, width, initial_indent="   ", subsequent_indent="   "), err=True)
+            hanging = indent + " " * (len(line) - len(line.lstrip(" -")))
+            click.echo(click.wrap_text(line, width, initial_indent=indent, subsequent_indent=hanging), err=True)
 
 
 @cli.command()
@@ -203,7 +205,7 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
         raise Interrupted(where) from None
     save(answers)
     click.echo("", err=True)
-    click.echo(summary(content, answers), err=True)
+    ClickPrompter().say(summary(content, answers), indent="")
     click.echo("", err=True)
     click.echo(renderer.render(triage.evaluate(answers), fmt), nl=False)
 

@@ -181,3 +181,17 @@ def test_progress_counts_only_questions_that_will_be_asked(runner):
     locked = ask(runner, input="2\n3\n3\nyes\n")
     shown = [line for line in locked.stderr.splitlines() if line.startswith("Question ")]
     assert shown == ["Question 1 of about 3", "Question 2 of about 4", "Question 3 of about 4", "Question 4 of about 4"]
+
+
+def test_a_typical_harmless_case_is_asked_at_most_14_questions(shipped):
+    """Follow-ups stay behind show_if: the eyelid twitch and the night calf cramp stay short."""
+    from triage.answerfile import load_answers
+    from triage.answers import visible
+
+    from .conftest import EXAMPLES
+
+    for name in ("eyelid-twitch-coffee.yaml", "night-calf-cramps.json"):
+        answers = load_answers(shipped, str(EXAMPLES / name))
+        asked = [q.id for q in shipped.questions if visible(q, answers)]
+        assert len(asked) <= 14, (name, asked)
+        assert set(asked) == set(answers) - {"id"}, "the example answers exactly what is asked"

@@ -161,3 +161,17 @@ def test_an_empty_pick_counts_as_no_answer(runner, tmp_path):
     path.write_text("feeling: flicker\nalarms: []\n")
     data = json.loads(check(runner, path, "--rules", MINI, "--format", "json").stdout)
     assert "alarms" not in data["raw_answers"]
+
+
+def test_the_region_picks_the_emergency_number(runner, monkeypatch):
+    emergency = EXAMPLES / "back-spasms-numb-between-legs.yaml"
+    default = runner.invoke(cli, ["check", str(emergency), "--format", "json"])
+    assert json.loads(default.stdout)["headline"] == "Call your emergency number now (such as 911, 999, 112 or 000)."
+    uk = runner.invoke(cli, ["check", str(emergency), "--format", "json", "--region", "uk"])
+    data = json.loads(uk.stdout)
+    assert data["headline"] == "Call your emergency number now (999)." and "(999)" in data["disclaimer"]
+    monkeypatch.setenv("TRIAGE_REGION", "au")
+    assert runner.invoke(cli, ["check", str(emergency)]).stdout.startswith("Call your emergency number now (000).")
+    unknown = runner.invoke(cli, ["check", str(emergency), "--region", "xx"])
+    assert unknown.exit_code == 2 and unknown.stdout == ""
+    assert unknown.stderr.strip() == "triage: error: unknown region 'xx': use one of us, ca, uk, ie, eu, au, nz, in"

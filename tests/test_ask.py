@@ -195,3 +195,24 @@ def test_a_typical_harmless_case_is_asked_at_most_14_questions(shipped):
         asked = [q.id for q in shipped.questions if visible(q, answers)]
         assert len(asked) <= 14, (name, asked)
         assert set(asked) == set(answers) - {"id"}, "the example answers exactly what is asked"
+
+
+def test_a_resumed_emergency_is_shown_before_any_question(runner, tmp_path):
+    saved = tmp_path / "a.yaml"
+    saved.write_text("alarm_now: [breathing]\n")
+    result = runner.invoke(cli, ["ask", "--answers", str(saved), "--region", "UK", "--format", "json"], input="\n")
+    assert result.exit_code == 0, result.stderr
+    assert "EMERGENCY: Call your emergency number now (999)." in result.stderr
+    assert "Question " not in result.stderr.split("EMERGENCY:")[0], "no question comes before the message"
+    assert "2. What does the movement feel like?" not in result.stderr
+    assert json.loads(result.stdout)["urgency"] == "emergency"
+
+
+def test_the_call_now_message_comes_back_after_an_answer_is_changed(runner):
+    # breathing -> go on -> back -> none of these -> ... -> the chest, severe: an emergency again
+    replies = ["1", "go on", "back", "14", "2", "2", "4", "2", "2", "1", "10", "stop"]
+    result = runner.invoke(cli, ["ask", "--format", "json"], input="\n".join(replies) + "\n", catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("EMERGENCY: Call your emergency number now") == 2
+    data = json.loads(result.stdout)
+    assert data["urgency"] == "emergency" and data["raw_answers"]["alarm_now"] == ["none"]

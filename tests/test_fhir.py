@@ -308,7 +308,10 @@ def test_enable_when_for_every_show_if(shipped):
     stretch = _items(questionnaire_to_fhir(shipped))["stretch_helps"]["enableWhen"]
     assert [(w["operator"], w["answerCoding"]["code"]) for w in stretch] == [("!=", "flicker")]
     medicines = _items(questionnaire_to_fhir(shipped))["medicines"]["enableWhen"]
-    assert [(w["question"], w["operator"], w["answerCoding"]["code"]) for w in medicines] == [("triggers", "=", "medicine")]
+    assert [(w["question"], w["operator"], w["answerCoding"]["code"]) for w in medicines] == [
+        ("triggers", "=", "medicine"), ("about_you", "=", "medicine"),
+    ]
+    assert _items(questionnaire_to_fhir(shipped))["medicines"]["enableBehavior"] == "any"
 
 
 def _comparable(holder, prefix):

@@ -35,10 +35,10 @@ SCHEMA_CASES = ["bad-outcomes", "red-flag-too-mild", "unknown-field-and-wrong-ty
 # The others need what a schema cannot know: YAML syntax and duplicate keys (the file does
 # not parse), unique rule ids across files, flag cycles and unset flags, whether a question,
 # option or source id exists, show_if order, whether a comparison fits the question's type
-# and range, and templates.
+# and range, templates, and where the {emergency_number} placeholder may appear.
 NOT_SCHEMA_CASES = [
     "alias-bomb-and-tag", "duplicate-key", "reserved-ids", "template-runtime", "duplicate-rule-id", "flags", "show-if-later",
-    "template-errors",
+    "template-errors", "misplaced-placeholder",
     "unknown-ids", "unknown-source", "value-does-not-fit", "yaml-syntax",
 ]
 

@@ -87,6 +87,9 @@ def _read_advice(path: Path, sources: dict, problems: list[Problem]) -> dict[str
     for entry, aid, what in _entries(c, _load(path, problems), "advice", "advice", ("id", "title", "text", "sources"), ()):
         cited = _cited(c, entry, what, sources)
         advice[aid] = AdviceItem(aid, c.text(entry, "title", what), c.text(entry, "text", what), cited)
+        if EMERGENCY_NUMBER in advice[aid].text:
+            c.problem(entry.where_value("text"), f"{what}: {EMERGENCY_NUMBER} may only be used in outcomes.yaml "
+                      "(actions, safety_net, disclaimer); write 'your emergency number'")
     return advice
 
 
@@ -134,6 +137,9 @@ def _read_rules(path: Path, content: dict, problems: list[Problem]) -> list[Rule
             )
             classification = None
         reason = c.text(then, "reason", what)
+        if EMERGENCY_NUMBER in reason:
+            c.problem(then.where_value("reason"), f"{what}: {EMERGENCY_NUMBER} may only be used in outcomes.yaml "
+                      "(actions, safety_net, disclaimer); write 'your emergency number'")
         if (urgency or classification) and not reason and "reason" not in then:
             c.problem(then.where(), f"{what}: a rule that sets urgency or classification needs a 'reason' for the user")
         advice = c.id_list(then, "advice", what)
@@ -244,7 +250,7 @@ def _read_outcomes(path: Path, problems: list[Problem]) -> Outcomes | None:
     disclaimer = c.text(top, "disclaimer", "outcomes")
     for where, text in [(top.where_value("disclaimer"), disclaimer)] + [
         (top.where_value("urgency"), action) for action in actions.values()
-    ]:
+    ] + [(top.where_value("safety_net"), net) for net in safety_nets.values()]:
         if "{" in text.replace(EMERGENCY_NUMBER, ""):
             c.problem(where, f"the only placeholder outcome texts may use is {EMERGENCY_NUMBER}: {text[:60]!r}")
     return Outcomes(

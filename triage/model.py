@@ -182,16 +182,21 @@ class Outcomes:
     regions: dict[str, Region] = field(default_factory=dict)
     numbers_unknown_region: str = "911, 999 or 112"
     """How the emergency number reads when no region is chosen."""
+    emergency_number: str = ""
+    """The number written into the texts by `for_region` (empty before)."""
 
     def for_region(self, region: str | None) -> Outcomes:
         """These outcomes with the region's emergency number written into the texts."""
-        if region is not None and region not in self.regions:
+        key = region.strip().lower() if region is not None else None
+        if key is not None and key not in self.regions:
             raise ValueError(f"unknown region {region!r}: use one of {', '.join(self.regions) or '(none declared)'}")
-        number = self.numbers_unknown_region if region is None else self.regions[region].number
+        number = self.numbers_unknown_region if key is None else self.regions[key].number
         return replace(
             self,
             urgency_actions={k: v.replace(EMERGENCY_NUMBER, number) for k, v in self.urgency_actions.items()},
             disclaimer=self.disclaimer.replace(EMERGENCY_NUMBER, number),
+            safety_nets={k: v.replace(EMERGENCY_NUMBER, number) for k, v in self.safety_nets.items()},
+            emergency_number=number,
         )
 
 

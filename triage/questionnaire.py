@@ -125,15 +125,32 @@ def run_questionnaire(
     answered. EOFError and KeyboardInterrupt propagate to the caller, after `on_change` has
     already saved every answer given so far.
 
-    `emergency_check` is called after each answer; the first time it returns a message (the
-    answers so far make it an emergency), the message is shown at once and the person chooses
-    to stop there (the default: the answers so far are returned) or to go on.
+    `emergency_check` is called on a resumed session and after each answer. When it returns a
+    message (the answers so far make it an emergency) and did not for the answers before, the
+    message is shown at once and the person chooses to stop there (the default: the answers so
+    far are returned) or to go on. Changing an answer so that it is no longer an emergency, and
+    a later answer that makes it one again, shows the message again.
     """
     answers = dict(answers or {})
     questions = content.questions
     position = _next_unanswered(content, answers, 0)
     asked: list[int] = [i for i in range(position) if visible(questions[i], answers)]
-    warned = False
+    warned = False  # the call-now message is showing for the current answers
+
+    def stop_for_emergency() -> bool:
+        """Show the call-now message when the answers newly make it an emergency; True to stop."""
+        nonlocal warned
+        if emergency_check is None or position >= len(questions):
+            return False
+        message = emergency_check(visible_answers(content, answers)[0])
+        newly, warned = bool(message) and not warned, bool(message)
+        if not newly or message is None:
+            return False
+        prompter.say(message)
+        return not prompter.ask(STOP_OR_GO_ON, "stop").strip().lower().startswith("go")
+
+    if answers and stop_for_emergency():  # a resumed session that is already an emergency
+        return visible_answers(content, answers)[0]
     while position < len(questions):
         question = questions[position]
         if not visible(question, answers):
@@ -164,13 +181,8 @@ def run_questionnaire(
             on_change(answers)
         asked.append(position)
         position = _next_unanswered(content, answers, position + 1)
-        if emergency_check is not None and not warned and position < len(questions):
-            message = emergency_check(visible_answers(content, answers)[0])
-            if message:
-                warned = True
-                prompter.say(message)
-                if not prompter.ask(STOP_OR_GO_ON, "stop").strip().lower().startswith("go"):
-                    break
+        if stop_for_emergency():
+            break
     return visible_answers(content, answers)[0]
 
 

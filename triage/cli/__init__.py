@@ -136,7 +136,7 @@ class ClickPrompter:
 
     def ask(self, prompt: str, default: str | None) -> str:
         click.echo("", err=True)
-        click.echo(prompt, err=True)
+        self.say(prompt, indent="")
         try:
             return click.prompt("Your answer", default=default, show_default=default is not None, err=True)
         except click.Abort:
@@ -189,8 +189,9 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
                 raise TriageError(f"cannot save answers to {save_path}: {exc.strerror or exc}") from None
 
     click.echo("Answer a few questions about your muscle twitch, cramp or spasm.", err=True)
-    click.echo(
-        "If you have trouble breathing, chest pain or signs of a stroke, stop and call your emergency number now.", err=True
+    ClickPrompter().say(
+        "If you have trouble breathing, chest pain or signs of a stroke, stop and call your emergency number now "
+        f"({triage.outcomes.emergency_number}).", indent="",
     )
     try:
         answers = run_questionnaire(

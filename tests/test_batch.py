@@ -13,7 +13,7 @@ import pytest
 
 from triage.cli import cli
 
-from .conftest import MINI, TESTS
+from .conftest import EXAMPLES, MINI, TESTS
 from .processes import HANG, ctrl_c_reaches_it, started, wait_for
 
 BATCH = TESTS / "batch"
@@ -318,3 +318,15 @@ def test_no_progress_line_when_stderr_is_not_a_terminal(runner):
     result = batch(runner, BATCH / "answers.csv", "-j", "1")
     assert "records..." not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("read 5 records: 4 triaged, 1 errors")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_region_reaches_every_record_and_an_unknown_one_stops_first(runner, tmp_path, jobs):
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(cli, ["batch", str(EXAMPLES), "--region", "au", "-j", jobs, "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    headlines = [json.loads(line)["headline"] for line in out.read_text().splitlines()]
+    assert "Call your emergency number now (000)." in headlines
+    bad = runner.invoke(cli, ["batch", str(EXAMPLES), "--region", "zz", "-o", str(tmp_path / "none.jsonl")])
+    assert bad.exit_code == 2 and "unknown region 'zz'" in bad.stderr
+    assert not (tmp_path / "none.jsonl").exists()

@@ -24,12 +24,12 @@ CHUNK = 200
 _LOADED: dict[tuple, tuple[Triage, Renderer]] = {}
 
 
-def _checker(rules_dir: str | None, engine: str | None) -> tuple[Triage, Renderer]:
-    """Content, engine and templates, built once per process and rules folder."""
-    key = (rules_dir, engine)
+def _checker(rules_dir: str | None, engine: str | None, region: str | None = None) -> tuple[Triage, Renderer]:
+    """Content, engine and templates, built once per process, rules folder and region."""
+    key = (rules_dir, engine, region)
     if key not in _LOADED:
         content = load_content(rules_dir)
-        _LOADED[key] = (Triage(content, engine), Renderer(content))
+        _LOADED[key] = (Triage(content, engine, region), Renderer(content))
     return _LOADED[key]
 
 
@@ -49,9 +49,10 @@ def check_record(
     engine: str | None = None,
     render: str | None = None,
     compare_rules: str | None = None,
+    region: str | None = None,
 ) -> Outcome:
     """The outcome for one record; never raises for bad input (bad content does raise)."""
-    triage, renderer = _checker(rules_dir, engine)  # bad content is not a record's fault: it raises
+    triage, renderer = _checker(rules_dir, engine, region)  # bad content is not a record's fault: it raises
     record = record.parsed(triage.content)
     if record.error is not None or record.raw is None:
         return Outcome(record.source, record.id, error=record.error or "no answers")
@@ -66,7 +67,7 @@ def check_record(
             rendered = renderer.render(result, render)
         else:
             summary = summarize(triage, record.raw)
-        old = summarize(_checker(compare_rules, engine)[0], record.raw) if compare_rules else None
+        old = summarize(_checker(compare_rules, engine, region)[0], record.raw) if compare_rules else None
     except InputError as exc:
         return Outcome(record.source, record.id, error="; ".join(p.message for p in exc.problems))
     return Outcome(record.source, record.id, summary, rendered=rendered, old=old)
@@ -104,9 +105,9 @@ def run(records: Iterable[Record], jobs: int = 1, **options: Any) -> Iterator[Ou
             yield check_record(record, **options)
         return
     # Build the content and engines before forking, so every worker starts ready (design note).
-    _checker(options.get("rules_dir"), options.get("engine"))
+    _checker(options.get("rules_dir"), options.get("engine"), options.get("region"))
     if options.get("compare_rules"):
-        _checker(options["compare_rules"], options.get("engine"))
+        _checker(options["compare_rules"], options.get("engine"), options.get("region"))
     pool = ProcessPoolExecutor(jobs)
     in_flight: deque = deque()
     try:

@@ -44,6 +44,7 @@ class BatchOptions:
     jobs: int = 1
     fail_on: str | None = None
     compare_rules: str | None = None
+    region: str | None = None
 
 
 @dataclass
@@ -106,6 +107,10 @@ def run_batch(
 ) -> tuple[Tally, str | None]:
     """Check every input and write the outputs; (the tally, the --compare-rules summary or None)."""
     content = load_content(options.rules_dir)
+    try:
+        content.outcomes.for_region(options.region)  # an unknown region stops before any output is opened
+    except ValueError as exc:
+        raise TriageError(str(exc)) from None
     if options.compare_rules:
         load_content(options.compare_rules)  # a broken old folder is reported before any work starts
     try:
@@ -128,7 +133,7 @@ def run_batch(
         outcomes = run(
             read_all(options.inputs, content, options.pattern), options.jobs,
             rules_dir=options.rules_dir, engine=options.engine,
-            render=options.out_format if folder else None, compare_rules=options.compare_rules,
+            render=options.out_format if folder else None, compare_rules=options.compare_rules, region=options.region,
         )
         for outcome in outcomes:
             tally.add(outcome, options.fail_on)

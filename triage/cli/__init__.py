@@ -73,6 +73,7 @@ def check(
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @content_options
+@region_option
 @click.option("--format", "-f", "fmt", type=click.Choice(list(WRITERS)), default=None,
               help="jsonl (default when standard output is not a terminal), csv, report (Markdown) or html.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
@@ -88,9 +89,9 @@ def check(
 @click.option("--compare-rules", type=click.Path(file_okay=False, exists=True), default=None,
               help="Old content folder: list only the records whose result changed, old -> new (jsonl or report).")
 def batch(
-    inputs: tuple[str, ...], rules_dir: str | None, engine: str | None, fmt: str | None, output: str | None,
-    out_dir: str | None, out_format: str, pattern: str | None, jobs: int | None, fail_on: str | None,
-    compare_rules: str | None,
+    inputs: tuple[str, ...], rules_dir: str | None, engine: str | None, region: str | None, fmt: str | None,
+    output: str | None, out_dir: str | None, out_format: str, pattern: str | None, jobs: int | None,
+    fail_on: str | None, compare_rules: str | None,
 ) -> None:
     """Triage many saved answer sets: files, folders, JSON Lines, CSV or FHIR.
 
@@ -115,7 +116,7 @@ def batch(
         raise click.UsageError(f"--compare-rules writes {' or '.join(DIFF_FORMATS)}, not {fmt}")
     options = BatchOptions(
         inputs, fmt or ("report" if sys.stdout.isatty() and not output else "jsonl"), rules_dir, engine, output,
-        out_dir, out_format, pattern, jobs or os.cpu_count() or 1, fail_on, compare_rules,
+        out_dir, out_format, pattern, jobs or os.cpu_count() or 1, fail_on, compare_rules, region,
     )
     show_progress = sys.stderr.isatty()
 

@@ -1,16 +1,42 @@
-"""Writing files so that an interruption never leaves half a file behind.
+"""Writing outputs so that an interruption never leaves half a file, and nothing is replaced
+that is not ours.
 
-Everything is written to a temporary file beside the target, flushed to disk, and renamed
-over the target only when complete: a reader sees the old complete file or the new one.
+`open_output(path)` looks at what `path` is before writing:
+
+- `-`, `/dev/stdout` or `/dev/fd/1`: standard output, written straight;
+- a FIFO or a character device (a pipe, a terminal, `/dev/null`): written straight, because
+  renaming a file over it would replace the device or cut off the reader;
+- a regular file, or a path that does not exist yet: written to a temporary file beside it,
+  flushed to disk and renamed over it only when complete (a reader sees the old complete file
+  or the new one); a symbolic link to a regular file replaces the file it points to, never
+  the link;
+- anything else (a directory, a socket, a link to nothing): refused with one line.
+
+A full disk or any other write error is an `OSError` the caller reports; nothing returns as
+success after a failed write.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
+import sys
 import tempfile
+from typing import Protocol, TextIO
 
 PRIVATE = 0o600
+STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+
+
+class Output(Protocol):
+    """Where one command's output goes: write, then commit (or abort on any failure)."""
+
+    file: TextIO
+
+    def commit(self) -> None: ...
+
+    def abort(self) -> None: ...
 
 
 def _default_mode(path: str) -> int:
@@ -24,13 +50,13 @@ def _default_mode(path: str) -> int:
 
 
 class AtomicOutput:
-    """A text file that takes the place of `path` only on commit()."""
+    """A text file that takes the place of `path` (a regular file or a new path) only on commit()."""
 
     def __init__(self, path: str, mode: int | None = PRIVATE):
         self.path = path
         fd, self.tmp = tempfile.mkstemp(prefix=".triage-", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
         os.fchmod(fd, _default_mode(path) if mode is None else mode)
-        self.file = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self.file: TextIO = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
     def write(self, text: str) -> None:
         self.file.write(text)
@@ -43,16 +69,56 @@ class AtomicOutput:
 
     def abort(self) -> None:
         if not self.file.closed:
-            self.file.close()
+            with contextlib.suppress(OSError):
+                self.file.close()
         with contextlib.suppress(OSError):
             os.unlink(self.tmp)
 
 
-def write_atomically(path: str, text: str, mode: int | None = None) -> None:
-    """Replace `path` with `text` in one step (mode None: keep or use the usual permissions)."""
-    out = AtomicOutput(path, mode)
+class StreamOutput:
+    """Standard output, a pipe or a device: written straight (there is nothing to rename)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._owned = path not in STDOUT_NAMES
+        self.file: TextIO = (
+            open(path, "w", encoding="utf-8", newline="") if self._owned else sys.stdout  # noqa: SIM115
+        )
+
+    def commit(self) -> None:
+        self.file.flush()  # a full device (/dev/full) fails here, not silently
+        if self._owned:
+            self.file.close()
+
+    def abort(self) -> None:
+        if self._owned and not self.file.closed:
+            with contextlib.suppress(OSError):
+                self.file.close()
+
+
+def open_output(path: str, mode: int | None = None) -> AtomicOutput | StreamOutput:
+    """The right way to write `path` (see the module docstring); OSError with a clear strerror when refused."""
+    if path in STDOUT_NAMES:
+        return StreamOutput(path)
     try:
-        out.write(text)
+        info = os.stat(path)  # follows links: what would be written is what the link points to
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise OSError(0, "it is a symbolic link to nothing", path) from None
+        return AtomicOutput(path, mode)
+    if stat.S_ISREG(info.st_mode):
+        return AtomicOutput(os.path.realpath(path), mode)
+    if stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode):
+        return StreamOutput(path)
+    kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file, a pipe or a device"
+    raise OSError(0, f"it is {kind}", path)
+
+
+def write_atomically(path: str, text: str, mode: int | None = None) -> None:
+    """Write `text` to `path` as `open_output` decides (mode None: keep or use the usual permissions)."""
+    out = open_output(path, mode)
+    try:
+        out.file.write(text)
         out.commit()
     except BaseException:
         out.abort()
@@ -60,5 +126,5 @@ def write_atomically(path: str, text: str, mode: int | None = None) -> None:
 
 
 def write_private_atomically(path: str, text: str) -> None:
-    """Replace `path` with `text` in one step, readable only by the user (health data)."""
+    """Write `text` to `path`, readable only by the user when it is a file (health data)."""
     write_atomically(path, text, PRIVATE)

@@ -123,3 +123,44 @@ def test_save_into_a_fifo_does_not_replace_it(runner, tmp_path):
     reader.join(timeout=60)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert any("feeling: flicker" in c for c in chunks), (chunks, result.stderr)
+
+
+def test_out_dir_is_private_and_a_planted_link_is_replaced_not_followed(runner, tmp_path):
+    from triage.batchrun import safe_name
+
+    answers = tmp_path / "in"
+    answers.mkdir()
+    (answers / "a.yaml").write_text("id: a\nfeeling: flicker\n")
+    (answers / "b.yaml").write_text("id: b\nfeeling: locked\n")
+    out = tmp_path / "out"
+    first = runner.invoke(cli, ["batch", str(answers), "-j", "1", "-o", str(tmp_path / "r.jsonl"), "--out-dir", str(out)])
+    assert first.exit_code == 0, first.stderr
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o700
+    name_a = safe_name("a", ".txt", key=f"a\n{answers / 'a.yaml'}")
+    name_b = safe_name("b", ".txt", key=f"b\n{answers / 'b.yaml'}")
+    assert sorted(p.name for p in out.iterdir()) == sorted([name_a, name_b])
+    b_result = (out / name_b).read_text()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not yours")
+    (out / name_a).unlink()
+    (out / name_a).symlink_to(out / name_b)  # a planted link: writing a's result through it would erase b's
+    again = runner.invoke(cli, ["batch", str(answers / "a.yaml"), "-j", "1", "-o", str(tmp_path / "r2.jsonl"),
+                                "--out-dir", str(out)])
+    assert again.exit_code == 0, again.stderr
+    assert not (out / name_a).is_symlink() and "twitch" in (out / name_a).read_text()
+    assert (out / name_b).read_text() == b_result, "the other record's result is untouched"
+    assert outside.read_text() == "not yours"
+
+
+def test_names_that_differ_only_in_undecodable_bytes_stay_apart(runner, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for raw in (b"\xff.yaml", b"\\xff.yaml"):
+        with open(os.path.join(os.fsencode(folder), raw), "w") as f:
+            f.write("feeling: flicker\n")
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["batch", str(folder), "-j", "1", "-f", "jsonl", "--out-dir", str(out)])
+    assert result.exit_code == 0, result.stderr
+    sources = [json.loads(line)["source"] for line in result.stdout.splitlines()]
+    assert len(sources) == 2 and len(set(sources)) == 2, sources
+    assert len(list(out.iterdir())) == 2

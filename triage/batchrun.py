@@ -21,7 +21,7 @@ from typing import TextIO
 from .batch import run
 from .content import load_content
 from .errors import InputError, TriageError
-from .files import PRIVATE, open_output, write_private_atomically
+from .files import PRIVATE, AtomicOutput, open_output
 from .model import URGENCY_LEVELS, urgency_rank
 from .outcome import Outcome
 from .records import read_all
@@ -90,13 +90,22 @@ def safe_name(label: str, suffix: str, key: str | None = None) -> str:
 
 
 def write_rendered(out_dir: Path, outcome: Outcome, suffix: str) -> Path:
-    """Write one record's full result into `out_dir` under a name no other record gets."""
+    """Write one record's full result into `out_dir` under a name no other record gets.
+
+    The file is written beside its name and renamed onto it, so whatever is already there
+    under that name (a file, or a link someone planted) is replaced, never followed: another
+    record's result, or a file outside the folder, cannot be overwritten through it.
+    """
     # Two records may share an id; their sources differ, so the names do too.
     name = safe_name(outcome.id or outcome.source, suffix, key=f"{outcome.id}\n{outcome.source}")
-    target = (out_dir / name).resolve()
-    if target.parent != out_dir.resolve():
-        raise TriageError(f"refusing to write outside {out_dir}: {name}")
-    write_private_atomically(str(target), outcome.rendered or "")
+    target = out_dir / name  # safe_name has no separators and no leading dot: it stays in out_dir
+    out = AtomicOutput(str(target), PRIVATE)
+    try:
+        out.write(outcome.rendered or "")
+        out.commit()
+    except BaseException:
+        out.abort()
+        raise
     return target
 
 
@@ -129,7 +138,7 @@ def run_batch(
     tally = Tally()
     try:
         if folder:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # only a new folder gets the mode
         outcomes = run(
             read_all(options.inputs, content, options.pattern), options.jobs,
             rules_dir=options.rules_dir, engine=options.engine,

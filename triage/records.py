@@ -190,8 +190,10 @@ def read_path(path: str, content: Content) -> Iterator[Record]:
 
 
 def printable_path(path: str) -> str:
-    """A path that can be shown and written as UTF-8 (odd bytes in file names become escapes)."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """A path that can be shown and written as UTF-8: odd bytes in file names become \\xNN
+    escapes, and a backslash in a name is doubled, so `\\xff.yaml` and a file whose name is
+    the byte 0xff stay two different sources."""
+    return os.fsencode(path).replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
 
 
 def expand(inputs: Iterable[str], pattern: str | None = None) -> Iterator[str]:

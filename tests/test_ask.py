@@ -216,3 +216,33 @@ def test_the_call_now_message_comes_back_after_an_answer_is_changed(runner):
     assert result.stderr.count("EMERGENCY: Call your emergency number now") == 2
     data = json.loads(result.stdout)
     assert data["urgency"] == "emergency" and data["raw_answers"]["alarm_now"] == ["none"]
+
+
+def test_resuming_keeps_the_record_id_in_yaml_and_fhir(runner, tmp_path):
+    for fmt, key in (("yaml", "id"), ("fhir", "id")):
+        saved = tmp_path / f"a.{fmt}"
+        saved.write_text("id: case-17\nfeeling: flicker\n") if fmt == "yaml" else None
+        if fmt == "fhir":
+            runner.invoke(cli, ["ask", "--rules", str(MINI), "--answers", str(tmp_path / "a.yaml"), "--save", str(saved),
+                                "--save-format", "fhir"], input="3\n3\n")
+        else:
+            runner.invoke(cli, ["ask", "--rules", str(MINI), "--answers", str(saved), "--save", str(saved)], input="3\n3\n")
+        data = json.loads(saved.read_text()) if fmt == "fhir" else yaml.safe_load(saved.read_text())
+        assert data[key] == "case-17", (fmt, saved.read_text())
+
+
+def test_an_interrupted_ask_says_truthfully_whether_anything_was_saved(runner, tmp_path):
+    new = tmp_path / "new.yaml"
+    result = ask(runner, "--save", new, input="")
+    assert result.exit_code == 130 and not new.exists()
+    assert "nothing was saved" in result.stderr and "go on with" not in result.stderr
+    new.write_text("feeling: flicker\n")
+    result = ask(runner, "--answers", new, "--save", new, input="")
+    assert result.exit_code == 130 and "is unchanged" in result.stderr
+
+
+def test_a_number_offered_again_is_not_rounded(runner):
+    # minutes 1000.1234, then back: the offered default must be the exact number
+    result = ask(runner, "--format", "json", input="1\n1000.1234\nback\n\n3\n")
+    assert "Your answer [1000.1234]" in result.stderr, result.stderr
+    assert json.loads(result.stdout)["raw_answers"]["minutes"] == 1000.1234

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import yaml
 
-from .answers import Answers, check_answers, to_plain
+from .answers import RECORD_ID, Answers, check_answers, record_id, to_plain
 from .errors import AnswerError, Problem
 from .jsonsafe import load_json
 from .model import Content
@@ -83,7 +83,9 @@ def answers_from_data(content: Content, data: Any, path: str) -> Answers:
     ((_, raw),) = answer_sets(content, data, path)
     if isinstance(raw, AnswerError):
         raise raw
-    return check_answers(content, raw, path)
+    checked = check_answers(content, raw, path)
+    rid = record_id(raw)  # kept, so that a resumed and saved file keeps its id
+    return checked if rid is None else {RECORD_ID: rid, **checked}
 
 
 def load_answers(content: Content, path: str) -> Answers:

@@ -101,7 +101,10 @@ def default_reply(question: Question, value: Any) -> str:
         case "yesno":
             return "yes" if value else "no"
         case "number":
-            return f"{value:g}" if isinstance(value, float) else str(value)
+            if isinstance(value, float):
+                short = f"{value:g}"
+                return short if float(short) == value else repr(value)  # never round what was typed
+            return str(value)
         case _:
             assert_never(question.type)
 

@@ -194,17 +194,32 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
         "If you have trouble breathing, chest pain or signs of a stroke, stop and call your emergency number now "
         f"({triage.outcomes.emergency_number}).", indent="",
     )
+    record_id = answers.get("id")  # a resumed file keeps its id (YAML id, FHIR resource id)
+    saved_any = False
+
+    def save_and_note(current: dict) -> None:
+        nonlocal saved_any
+        save(current)
+        saved_any = saved_any or bool(save_path)
+
     try:
         answers = run_questionnaire(
-            content, ClickPrompter(), answers, on_change=save,
+            content, ClickPrompter(), answers, on_change=save_and_note,
             emergency_check=lambda so_far: emergency_message(triage, so_far),
         )
     except (EOFError, KeyboardInterrupt):
-        where = (
-            f"Your answers so far are saved in {save_path}; go on with: triage ask --answers {save_path} --save {save_path}"
-            if save_path else "Nothing was saved (use --save FILE to keep your answers)."
-        )
+        if save_path and saved_any:
+            where = (f"Your answers so far are saved in {save_path}; go on with: "
+                     f"triage ask --answers {save_path} --save {save_path}")
+        elif save_path and os.path.exists(save_path):
+            where = f"No new answer was given, so {save_path} is unchanged."
+        elif save_path:
+            where = f"No question was answered, so nothing was saved ({save_path} was not created)."
+        else:
+            where = "Nothing was saved (use --save FILE to keep your answers)."
         raise Interrupted(where) from None
+    if record_id is not None:
+        answers = {"id": record_id, **answers}
     save(answers)
     click.echo("", err=True)
     ClickPrompter().say(summary(content, answers), indent="")

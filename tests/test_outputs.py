@@ -164,3 +164,68 @@ def test_names_that_differ_only_in_undecodable_bytes_stay_apart(runner, tmp_path
     sources = [json.loads(line)["source"] for line in result.stdout.splitlines()]
     assert len(sources) == 2 and len(set(sources)) == 2, sources
     assert len(list(out.iterdir())) == 2
+
+
+HOSTILE_IDS = ['a\ud800b', "=cmd|' /C calc'!A0", "x\ry", "\tstarts with a tab", "x\u202ez", "x\x1b]0;title\x07y", "café"]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "report", "html"])
+def test_hostile_ids_never_cost_the_run_nor_reach_a_terminal_or_spreadsheet(runner, tmp_path, fmt):
+    lines = [json.dumps({"id": rid, "feeling": "flicker"}) for rid in HOSTILE_IDS]
+    source = tmp_path / "ids.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(cli, ["batch", str(source), "-j", "2", "-f", fmt])
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "\x1b" not in out and "\u202e" not in out and "\ud800" not in out
+    if fmt == "jsonl":
+        assert [json.loads(line)["id"] for line in out.splitlines()] == HOSTILE_IDS
+    if fmt == "csv":
+        import csv
+        import io
+
+        rows = list(csv.reader(io.StringIO(out)))[1:]
+        assert len(rows) == len(HOSTILE_IDS), "a line break in an id never splits a row"
+        ids = [row[1] for row in rows]
+        assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row)
+        assert ids[1].startswith("'=") and ids[2] == "x\\x0dy" and ids[3].startswith("'\\x09")
+    if fmt == "report":
+        assert "u202e" in out and "ud800b" in out, "shown as escapes, not dropped"
+
+
+def test_ascii_only_output_still_gets_every_record(tmp_path):
+    import subprocess
+    import sys as _sys
+
+    source = tmp_path / "ids.jsonl"
+    source.write_text("\n".join(json.dumps({"id": rid, "feeling": "flicker"}) for rid in HOSTILE_IDS) + "\n")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    for fmt in ("jsonl", "csv", "report"):
+        done = subprocess.run([_sys.executable, "-m", "triage", "batch", str(source), "-j", "1", "-f", fmt],
+                              capture_output=True, env=env, timeout=120)
+        assert done.returncode == 0, (fmt, done.stderr)
+        assert done.stdout.isascii() or fmt != "jsonl"
+
+
+def test_markdown_reports_leave_no_bare_link_live():
+    from triage.render import markdown_text
+
+    assert "http://" not in markdown_text("go to http://evil.example now")
+    assert "www." not in markdown_text("or www.evil.example")
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path):
+    """`triage batch big.jsonl | head -1`: no traceback, no error line, exit 141 (as after SIGPIPE)."""
+    import subprocess
+    import sys as _sys
+
+    source = tmp_path / "many.jsonl"
+    source.write_text('{"feeling": "flicker"}\n' * 20000)
+    proc = subprocess.Popen([_sys.executable, "-m", "triage", "batch", str(source), "-j", "2", "-f", "jsonl"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert json.loads(proc.stdout.readline())["ok"] is True
+    proc.stdout.close()  # the reader goes away, as head does
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141
+    assert err == b"", err

@@ -154,6 +154,10 @@ def run_batch(
         writer.close()
         if sink:
             sink.commit()
+    except BrokenPipeError:  # the reader stopped (batch ... | head): nothing to report
+        if sink:
+            sink.abort()
+        raise
     except OSError as exc:
         if sink:
             sink.abort()

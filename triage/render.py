@@ -17,21 +17,16 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from .errors import ContentError, Problem, TriageError
 from .evaluate import Result
 from .model import FORMATS, TEMPLATES, Content
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def plain(value: Any) -> str:
-    """Text safe for a terminal: control characters (escape sequences) removed."""
-    return _CONTROL.sub("", str(value))
-
+from .textsafe import plain
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()!#|<>~&{}+])")
+_AUTOLINK = re.compile(r"(?i)(://|www\.)")
 
 
 def markdown_text(value: Any) -> str:
-    """Text that Markdown shows as it is: no links, images, emphasis, headings or HTML."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(plain(value).split()))
+    """Text that Markdown shows as it is: no links (bare URLs too), images, emphasis, headings or HTML."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(plain(value).split()))
+    return _AUTOLINK.sub(lambda m: m.group().replace(":", "\\:").replace(".", "\\."), text)
 
 
 def to_json(value: Any) -> str:

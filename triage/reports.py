@@ -11,13 +11,15 @@ from __future__ import annotations
 import csv
 import html
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Literal, Protocol, TextIO
 
 from .model import CLASSIFICATIONS, URGENCY_LEVELS, urgency_rank
 from .outcome import CHANGE_KINDS, Outcome
-from .render import markdown_text, plain
+from .render import markdown_text
+from .textsafe import escape_marks, plain, shown_escaped
 
 BatchFormat = Literal["jsonl", "csv", "report", "html"]
 
@@ -32,8 +34,9 @@ class Writer(Protocol):
         ...
 
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode
-"""json.dumps(value, ensure_ascii=False), without building an encoder for every line."""
+_encode = json.JSONEncoder().encode
+"""json.dumps(value), without building an encoder for every line. ASCII only (non-ASCII as
+\\u escapes), so a lone surrogate in an id or an ASCII-only output can never fail a run."""
 
 
 class JsonlWriter:
@@ -62,9 +65,16 @@ class CsvWriter:
         pass
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may read as a formula (OWASP CSV injection)."""
+_CELL_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # no spreadsheet formulas
+    """A cell that is shown as text: no formula, no line break or control character inside."""
+    raw = "" if value is None else str(value)
+    text = _CELL_CONTROL.sub(shown_escaped, escape_marks(raw))
+    return "'" + text if raw[:1] in _FORMULA_STARTS or text[:1] in _FORMULA_STARTS else text
 
 
 class ReportWriter:

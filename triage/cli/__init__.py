@@ -261,4 +261,7 @@ def export_questionnaire(rules_dir: str | None, as_fhir: bool) -> None:
 
 
 def main() -> None:
+    for stream in (sys.stdout, sys.stderr):  # an ASCII-only terminal gets escapes, never a crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     cli(prog_name="triage")

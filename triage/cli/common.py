@@ -6,7 +6,9 @@ becomes exit 130 with one line.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -29,6 +31,10 @@ class TriageGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:  # `triage batch ... | head`: the reader has all it wanted; exit quietly
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit either
+            ctx.exit(141)
         except KeyboardInterrupt:  # Ctrl-C outside the questionnaire (which says where answers are)
             exc = Interrupted("interrupted; no output file was left half-written")
             click.echo("", err=True)

@@ -67,3 +67,34 @@ def test_missing_content_folder_cannot_run(runner, tmp_path):
     result = runner.invoke(cli, ["check", "x.yaml", "--rules", str(tmp_path / "nope")], catch_exceptions=False)
     assert result.exit_code == 2
     assert "the content folder does not exist" in result.stderr
+
+
+@pytest.mark.parametrize("linked", ["templates/result.text.j2", "rules/a.yaml", "outcomes.yaml"])
+def test_a_content_file_linked_out_of_the_folder_is_refused_and_never_read(runner, tmp_path, linked):
+    content = tmp_path / "rules"
+    shutil.copytree(MINI, content)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:SECRET-LINE\n")
+    (content / linked).unlink()
+    (content / linked).symlink_to(secret)
+    result = runner.invoke(cli, ["rules", "validate", "--rules", str(content)])
+    assert result.exit_code == 1
+    assert f"{content / linked}:1:1: error: this file is a link that leads out of the content folder" in result.stdout
+    answers = TESTS / "answers" / "good" / "cramp-locked.yaml"
+    checked = runner.invoke(cli, ["check", str(answers), "--rules", str(content)])
+    assert checked.exit_code == 2
+    assert "SECRET" not in result.output + checked.output
+
+
+def test_a_template_include_cannot_leave_the_template_folder(tmp_path):
+    from triage.render import make_environment
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (tmp_path / "secret.txt").write_text("SECRET")
+    (folder / "inner.j2").symlink_to(tmp_path / "secret.txt")
+    (folder / "page.j2").write_text("{% include 'inner.j2' %}")
+    import jinja2
+
+    with pytest.raises(jinja2.TemplateNotFound):
+        make_environment(folder).get_template("page.j2").render()

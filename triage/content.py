@@ -280,6 +280,22 @@ def _read_emergency_numbers(c: Checker, top: LocatedDict) -> tuple[dict[str, Reg
     return regions, c.text(block, "when_unknown", "emergency_numbers")
 
 
+def links_out_of(root: Path) -> list[Problem]:
+    """Content files that are links leading out of the folder: they are never read, so a
+    template or rules file linked to another file cannot show that file in results or errors."""
+    inside = os.path.realpath(root)
+    candidates = [root / name for name in ("questionnaire.yaml", "outcomes.yaml", "advice.yaml", "sources.yaml")]
+    for folder in ("rules", "templates", "tests", "schema"):
+        if (root / folder).is_dir():
+            candidates.extend(sorted((root / folder).iterdir()))
+    problems = []
+    for path in candidates:
+        real = os.path.realpath(path)
+        if os.path.lexists(path) and real != inside and not real.startswith(inside + os.sep):
+            problems.append(Problem(str(path), 1, 1, "this file is a link that leads out of the content folder; it is not read"))
+    return problems
+
+
 def rule_files(root: Path) -> list[Path]:
     folder = root / "rules"
     if not folder.is_dir():
@@ -302,6 +318,7 @@ def load_content(root: str | os.PathLike | None = None) -> Content:
     for name in TEMPLATES.values():
         if not (root / "templates" / name).is_file():
             problems.append(Problem(str(root / "templates" / name), 1, 1, "missing template"))
+    problems.extend(links_out_of(root))
     if problems:
         raise ContentError(problems)
     questions = read_questions(root / "questionnaire.yaml", _load(root / "questionnaire.yaml", problems), problems)

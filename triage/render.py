@@ -7,6 +7,7 @@ Python internals), with undefined variables as errors and HTML autoescaped.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,21 @@ def to_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+class ContainedLoader(jinja2.FileSystemLoader):
+    """Templates (and what they include) only from inside the template folder, links included."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        inside = [os.path.realpath(p) for p in self.searchpath]
+        real = os.path.realpath(filename)
+        if not any(real.startswith(folder + os.sep) for folder in inside):
+            raise jinja2.TemplateNotFound(template, "it is a link that leads out of the template folder")
+        return source, filename, uptodate
+
+
 def make_environment(template_dir: Path) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(template_dir)),
+        loader=ContainedLoader(str(template_dir)),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html"), default_for_string=False),
         keep_trailing_newline=True,

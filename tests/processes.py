@@ -73,3 +73,10 @@ def stopped(pid: int) -> bool:
     """True when the process is stopped by a signal (state T in /proc)."""
     with open(f"/proc/{pid}/stat") as f:
         return f.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
+
+
+def reading_a_pipe(pid: int) -> bool:
+    """True when the process is blocked reading a pipe (Linux /proc/PID/wchan), e.g. its stdin.
+    Kernels name the wait pipe_read, anon_pipe_read or pipe_wait."""
+    with open(f"/proc/{pid}/wchan") as f:
+        return "pipe" in f.read()

@@ -330,3 +330,24 @@ def test_region_reaches_every_record_and_an_unknown_one_stops_first(runner, tmp_
     bad = runner.invoke(cli, ["batch", str(EXAMPLES), "--region", "zz", "-o", str(tmp_path / "none.jsonl")])
     assert bad.exit_code == 2 and "unknown region 'zz'" in bad.stderr
     assert not (tmp_path / "none.jsonl").exists()
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_and_sighup_clean_up_the_output_and_the_workers(tmp_path, signum, code):
+    """Only the main process gets the signal (as with `kill PID`); its workers must not outlive it
+    (they would hold the caller's pipes open: reading stderr to its end proves they are gone)."""
+    target = tmp_path / "results.jsonl"
+    target.write_text("old complete file\n")
+    command = [sys.executable, "-m", "triage", "batch", "-", "--rules", str(MINI), "-j", "2", "-o", str(target)]
+    with started(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:
+        proc.stdin.write(b'{"feeling": "flicker", "minutes": 1}\n' * 3000)
+        proc.stdin.flush()
+        wait_for(lambda: proc.poll() is not None or any(
+            p.name.startswith(".triage-") and p.stat().st_size > 0 for p in tmp_path.iterdir()), "records written")
+        assert proc.returncode is None
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=HANG)  # ends only when no worker holds the pipe
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr.decode() and f"triage: stopped: {signal.Signals(signum).name}" in stderr.decode()
+    assert target.read_text() == "old complete file\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.jsonl"]

@@ -366,3 +366,19 @@ def test_killing_ask_while_it_saves_leaves_a_complete_file(mini, tmp_path):
             proc.kill()
         assert load_answers(mini, str(saved)) == old  # a complete, valid file: the one before
         pending.unlink()  # a killed process cannot tidy up after itself
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/wchan"), reason="needs Linux /proc")
+@pytest.mark.parametrize("command", [["check", "-"], ["batch", "-", "-j", "1"], ["batch", "-", "-j", "2"]])
+def test_ctrl_c_exits_130_in_every_command_without_a_traceback(command):
+    from .processes import HANG, ctrl_c_reaches_it, reading_a_pipe, started, wait_for
+
+    with started([sys.executable, "-m", "triage", *command], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                 stderr=subprocess.PIPE, preexec_fn=ctrl_c_reaches_it) as proc:
+        wait_for(lambda: proc.poll() is not None or reading_a_pipe(proc.pid), "the command waiting for its input")
+        assert proc.returncode is None
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=HANG)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr.decode() and "Aborted" not in stderr.decode()
+    assert "triage: stopped: interrupted" in stderr.decode()

@@ -8,9 +8,27 @@ Library use:
     print(result.headline)
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"  # the only copy: pyproject.toml reads it ([tool.hatch.version])
 
-from .content import load_content  # noqa: E402
-from .evaluate import Result, Triage  # noqa: E402
-
 __all__ = ["Result", "Triage", "load_content", "__version__"]
+
+if TYPE_CHECKING:
+    from .content import load_content
+    from .evaluate import Result, Triage
+
+
+def __getattr__(name: str) -> Any:
+    """The public names load on first use, so that `triage.launch` starts before any heavy import."""
+    if name == "load_content":
+        from .content import load_content
+
+        return load_content
+    if name in ("Result", "Triage"):
+        from . import evaluate
+
+        return getattr(evaluate, name)
+    raise AttributeError(f"module 'triage' has no attribute {name!r}")

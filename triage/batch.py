@@ -7,6 +7,7 @@ under a distributed scheduler such as Dask (see docs/scaling.md).
 
 from __future__ import annotations
 
+import signal
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -108,7 +109,7 @@ def run(records: Iterable[Record], jobs: int = 1, **options: Any) -> Iterator[Ou
     _checker(options.get("rules_dir"), options.get("engine"), options.get("region"))
     if options.get("compare_rules"):
         _checker(options["compare_rules"], options.get("engine"), options.get("region"))
-    pool = ProcessPoolExecutor(jobs)
+    pool = _pool(jobs)
     in_flight: deque = deque()
     try:
         for chunk in _chunks(records, CHUNK):
@@ -117,8 +118,33 @@ def run(records: Iterable[Record], jobs: int = 1, **options: Any) -> Iterator[Ou
                 pool = yield from _drain_one(in_flight, pool, jobs, options)
         while in_flight:
             pool = yield from _drain_one(in_flight, pool, jobs, options)
+    except BaseException:  # Ctrl-C, SIGTERM, a failed write: stop the workers now, do not wait
+        _stop_workers(pool)
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(jobs, initializer=_worker_signals)
+
+
+def _worker_signals() -> None:
+    """Workers leave Ctrl-C to the main process (no traceback from each) and die on SIGTERM/SIGHUP."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the worker processes at once (ProcessPoolExecutor only has this from Python 3.14)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list(getattr(pool, "_processes", {}).values()):  # the same, by hand, before 3.14
+        process.terminate()
 
 
 def _submit(pool: ProcessPoolExecutor, chunk: list[Record], options: dict) -> Future[list[Outcome]] | None:
@@ -143,11 +169,11 @@ def _drain_one(
     waiting = [chunk] + [c for c, _ in in_flight]
     in_flight.clear()
     for retry in waiting:  # one at a time, so a chunk that kills a worker is found
-        pool = ProcessPoolExecutor(jobs)
+        pool = _pool(jobs)
         try:
             yield from pool.submit(_check_chunk, retry, options).result()
         except BrokenProcessPool:
             yield from _died(retry)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-    return ProcessPoolExecutor(jobs)
+    return _pool(jobs)

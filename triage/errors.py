@@ -50,3 +50,14 @@ class Interrupted(TriageError):
 
     exit_code = 130
     label = "stopped"
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, so temporary files and workers are cleaned up.
+
+    A BaseException, like KeyboardInterrupt, so that no `except Exception` swallows it.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

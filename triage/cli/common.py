@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 
@@ -18,7 +20,7 @@ import click
 
 from ..content import load_content
 from ..engines import ENGINES
-from ..errors import Interrupted, Problem, TriageError
+from ..errors import Interrupted, Problem, Stopped, TriageError
 from ..evaluate import Triage
 from ..files import write_atomically
 from ..model import FORMATS
@@ -30,20 +32,45 @@ class TriageGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with stop_on_termination():
+                return super().invoke(ctx)
+        except Stopped as stopped:  # SIGTERM or SIGHUP: cleaned up on the way out, like Ctrl-C
+            name = signal.Signals(stopped.signum).name
+            click.echo(f"triage: stopped: {name}; no output file was left half-written", err=True)
+            ctx.exit(128 + stopped.signum)
         except BrokenPipeError:  # `triage batch ... | head`: the reader has all it wanted; exit quietly
             with contextlib.suppress(OSError, ValueError, AttributeError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit either
             ctx.exit(141)
         except KeyboardInterrupt:  # Ctrl-C outside the questionnaire (which says where answers are)
-            exc = Interrupted("interrupted; no output file was left half-written")
+            interrupted = Interrupted("interrupted; no output file was left half-written")
             click.echo("", err=True)
-            click.echo(f"triage: {exc.label}: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            click.echo(f"triage: {interrupted.label}: {interrupted}", err=True)
+            ctx.exit(interrupted.exit_code)
         except TriageError as exc:
             for line in str(exc).splitlines() or [exc.__class__.__name__]:
                 click.echo(line if _has_place(line) else f"triage: {exc.label}: {line}", err=True)
             ctx.exit(exc.exit_code)
+
+
+@contextlib.contextmanager
+def stop_on_termination() -> Iterator[None]:
+    """While a command runs, SIGTERM and SIGHUP unwind it (raise Stopped) instead of killing it
+    mid-write, so temporary files are removed and workers stopped, as on Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stopped(signum)
+
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {n: signal.signal(getattr(signal, n), stop) for n in names}
+    try:
+        yield
+    finally:
+        for n, handler in previous.items():
+            signal.signal(getattr(signal, n), handler)
 
 
 def _has_place(line: str) -> bool:

@@ -24,6 +24,8 @@ SCHEMA_VERSION = 2
 
 @dataclass(frozen=True)
 class Reason:
+    """Why: one fired rule (or the fallback) as a result shows it."""
+
     rule: str
     text: str
     urgency: str | None
@@ -34,6 +36,8 @@ class Reason:
 
 @dataclass(frozen=True)
 class ShownAnswer:
+    """One answer in words, beside its question (or its note for the doctor)."""
+
     question: str
     text: str
     answer: str

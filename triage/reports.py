@@ -3,7 +3,8 @@
 JSON Lines and CSV stream one line per record; the report needs every record to sort by
 urgency, so it keeps only a short row for each. With --compare-rules a `DiffWriter` lists only
 the records whose result changed (`DIFF_FORMATS`). Adding a format: a class with `add(outcome)`
-and `close()`, registered below.
+and `close()`, registered below, and its name in `model.BatchFormat` (the CLI's choices, so
+that `triage check` need not import this module).
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ import html
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol, TextIO
+from typing import Protocol, TextIO
 
 from .model import CLASSIFICATIONS, URGENCY_LEVELS, urgency_rank
 from .outcome import CHANGE_KINDS, Outcome
 from .render import markdown_text, plain
-
-BatchFormat = Literal["jsonl", "csv", "report", "html"]
 
 
 class Writer(Protocol):

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .answers import Answers, check_answers, drop_hidden, to_fact, visible_answers
+from .answers import Answers, check_answers, coerce_answers, drop_hidden, to_fact, visible_answers
 from .engines import Engine, make_engine
 from .model import NOT_SURE, AdviceItem, Content, Rule, Source, time_matters, urgency_rank
 from .operators import flag_key
@@ -144,7 +144,7 @@ class Triage:
 
     def decide(self, answers: Answers) -> Decision:
         """Just the decision for one answer set: what batch work needs, without the wording."""
-        answers, fact = visible_answers(self.content, check_answers(self.content, answers))
+        answers, fact = visible_answers(self.content, coerce_answers(self.content, answers))
         fired = self._fired(fact)
         order = self._urgency_order
         urgency_rules = sorted((r for r in fired if r.urgency), key=lambda r: order[r.id])

@@ -123,9 +123,12 @@ class Question:
     ordered: bool = False
     doctor_note: str = ""
     _by_id: dict[str, Option] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    exclusive_ids: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False, hash=False)
+    """The options that cannot be picked together with others."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {o.id: o for o in self.options})
+        object.__setattr__(self, "exclusive_ids", frozenset(o.id for o in self.options if o.exclusive))
 
     def option(self, option_id: str) -> Option | None:
         return self._by_id.get(option_id)

@@ -8,7 +8,7 @@ import pytest
 
 from triage.engines import ENGINES, EngineName, make_engine
 from triage.errors import TriageError
-from triage.model import FORMATS, TEMPLATES, OperatorName, QuestionTypeName
+from triage.model import BATCH_FORMATS, FORMATS, TEMPLATES, OperatorName, QuestionTypeName
 from triage.operators import OPERATORS, operator
 from triage.questiontypes import QUESTION_TYPES, question_type
 from triage.render import Renderer
@@ -19,6 +19,7 @@ def test_registries_and_their_literal_types_name_the_same_things():
     assert list(OPERATORS) == list(get_args(OperatorName))
     assert list(QUESTION_TYPES) == list(get_args(QuestionTypeName))
     assert list(ENGINES) == list(get_args(EngineName))
+    assert list(WRITERS) == list(BATCH_FORMATS)
     assert set(TEMPLATES) < set(FORMATS) and set(FORMATS) - set(TEMPLATES) == {"json"}
 
 

@@ -25,7 +25,13 @@ RECORD_ID = "id"
 
 
 def check_answers(content: Content, raw: Mapping, path: str = "<answers>") -> Answers:
-    """Validate a whole answer mapping; report every bad field at once."""
+    """Validate a whole answer mapping; report every bad field at once. In the order asked."""
+    answers = coerce_answers(content, raw, path)
+    return {qid: answers[qid] for qid in content.question_order if qid in answers}
+
+
+def coerce_answers(content: Content, raw: Mapping, path: str = "<answers>") -> Answers:
+    """`check_answers` in the raw mapping's order (`visible_answers` puts them in the order asked)."""
     problems: list[Problem] = []
     answers: Answers = {}
     located = raw if isinstance(raw, LocatedDict) else None
@@ -47,7 +53,7 @@ def check_answers(content: Content, raw: Mapping, path: str = "<answers>") -> An
             problems.append(Problem(path, at.line, at.column, f"field {key!r}: {exc}"))
     if problems:
         raise AnswerError(problems)
-    return {qid: answers[qid] for qid in content.question_order if qid in answers}  # in the order asked
+    return answers
 
 
 def record_id(raw: Mapping) -> str | None:

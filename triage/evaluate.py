@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .answers import Answers, check_answers, drop_hidden, to_fact, visible_answers
+from .answers import Answers, check_answers, coerce_answers, drop_hidden, to_fact, visible_answers
 from .engines import Engine, make_engine
 from .errors import TriageError
 from .model import NOT_SURE, AdviceItem, Content, Outcomes, Rule, Source, time_matters, urgency_rank
@@ -25,6 +25,8 @@ SCHEMA_VERSION = 2
 
 @dataclass(frozen=True)
 class Reason:
+    """Why: one fired rule (or the fallback) as a result shows it."""
+
     rule: str
     text: str
     urgency: str | None
@@ -35,6 +37,8 @@ class Reason:
 
 @dataclass(frozen=True)
 class ShownAnswer:
+    """One answer in words, beside its question (or its note for the doctor)."""
+
     question: str
     text: str
     answer: str
@@ -148,7 +152,7 @@ class Triage:
 
     def decide(self, answers: Answers) -> Decision:
         """Just the decision for one answer set: what batch work needs, without the wording."""
-        answers, fact = visible_answers(self.content, check_answers(self.content, answers))
+        answers, fact = visible_answers(self.content, coerce_answers(self.content, answers))
         fired = self._fired(fact)
         order = self._urgency_order
         urgency_rules = sorted((r for r in fired if r.urgency), key=lambda r: order[r.id])

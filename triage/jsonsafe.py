@@ -12,34 +12,47 @@ from .errors import InputError, Problem
 from .yamlsafe import LocatedDict, Mark
 
 
+def _plain_object(items: list[tuple[str, Any]]) -> dict:
+    plain = dict(items)
+    if len(plain) != len(items):
+        _located_object(items)  # raises ValueError at the first duplicate key
+    return plain
+
+
+def _located_object(items: list[tuple[str, Any]]) -> LocatedDict:
+    result = LocatedDict()
+    result.mark, result.key_marks, result.value_marks = Mark((1, 1)), {}, {}
+    for key, value in items:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _bad_constant(name: str) -> float:
+    raise ValueError(f"{name} is not allowed")
+
+
+# Built once (json.loads with options builds a decoder on every call, a third of a line's cost).
+_PLAIN = json.JSONDecoder(object_pairs_hook=_plain_object, parse_constant=_bad_constant)
+_LOCATED = json.JSONDecoder(object_pairs_hook=_located_object, parse_constant=_bad_constant)
+
+
+def _decode(decoder: json.JSONDecoder, text: str) -> Any:
+    if text.startswith("\ufeff"):  # as json.loads says it (decode alone would say "Expecting value")
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return decoder.decode(text)
+
+
 def load_json(text: str, path: str, locate: bool = True) -> Any:
     """Parse JSON, rejecting duplicate keys, NaN and Infinity.
 
     With `locate`, the line and column of each top-level key are looked up in the text
-    (worth it for a file a person edits, not for a line of JSON Lines).
+    (worth it for a file a person edits, not for a line of JSON Lines, whose plain dicts are
+    also cheap to send to worker processes).
     """
-
-    def pairs(items: list[tuple[str, Any]]) -> dict:
-        if not locate:  # plain: cheap to send to worker processes
-            plain = dict(items)
-            if len(plain) == len(items):
-                return plain
-        result: dict = {}
-        if locate:
-            located = LocatedDict()
-            located.mark, located.key_marks, located.value_marks = Mark((1, 1)), {}, {}
-            result = located
-        for key, value in items:
-            if key in result:
-                raise ValueError(f"duplicate key {key!r}")
-            result[key] = value
-        return result
-
-    def bad_constant(name: str) -> float:
-        raise ValueError(f"{name} is not allowed")
-
     try:
-        value = json.loads(text, object_pairs_hook=pairs, parse_constant=bad_constant)
+        value = _decode(_LOCATED if locate else _PLAIN, text)
     except json.JSONDecodeError as exc:
         raise InputError([Problem(path, exc.lineno, exc.colno, f"JSON syntax error: {exc.msg}")]) from None
     except ValueError as exc:

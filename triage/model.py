@@ -14,6 +14,8 @@ from typing import Any, Literal, get_args
 Urgency = Literal["self_care", "routine", "soon", "urgent", "emergency"]
 Classification = Literal["twitch", "cramp", "spasm", "unclear"]
 ResultFormat = Literal["text", "markdown", "html", "json"]
+BatchFormat = Literal["jsonl", "csv", "report", "html"]
+"""Each has one writer in `triage.reports.WRITERS` (named here so the CLI need not import the writers)."""
 QuestionTypeName = Literal["choice", "multi", "yesno", "number"]
 """Each has one entry in `triage.questiontypes.QUESTION_TYPES`."""
 OperatorName = Literal[
@@ -25,6 +27,7 @@ URGENCY_LEVELS: tuple[Urgency, ...] = get_args(Urgency)
 """From least to most urgent: the order every comparison of urgencies uses."""
 CLASSIFICATIONS: tuple[Classification, ...] = get_args(Classification)
 FORMATS: tuple[ResultFormat, ...] = get_args(ResultFormat)
+BATCH_FORMATS: tuple[BatchFormat, ...] = get_args(BatchFormat)
 TEMPLATES: dict[ResultFormat, str] = {"text": "result.text.j2", "markdown": "result.markdown.j2", "html": "result.html.j2"}
 """The author templates every content folder has; JSON is the result serialised by code."""
 NOT_SURE = "not_sure"
@@ -62,21 +65,29 @@ class Compare:
 
 @dataclass(frozen=True)
 class All:
+    """Every part holds."""
+
     parts: tuple[Condition, ...]
 
 
 @dataclass(frozen=True)
 class AnyOf:
+    """At least one part holds."""
+
     parts: tuple[Condition, ...]
 
 
 @dataclass(frozen=True)
 class Not:
+    """The part does not hold."""
+
     part: Condition
 
 
 @dataclass(frozen=True)
 class Flag:
+    """A flag set by a rule of an earlier stage."""
+
     name: str
     line: int = 0
 
@@ -86,6 +97,8 @@ Condition = Compare | All | AnyOf | Not | Flag
 
 @dataclass(frozen=True)
 class Option:
+    """One answer a choice or several-choice question offers."""
+
     id: str
     label: str
     exclusive: bool = False
@@ -93,6 +106,8 @@ class Option:
 
 @dataclass(frozen=True)
 class Question:
+    """One question of the questionnaire (`questionnaire.yaml`)."""
+
     id: str
     text: str
     type: QuestionTypeName
@@ -108,9 +123,12 @@ class Question:
     ordered: bool = False
     doctor_note: str = ""
     _by_id: dict[str, Option] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    exclusive_ids: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False, hash=False)
+    """The options that cannot be picked together with others."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {o.id: o for o in self.options})
+        object.__setattr__(self, "exclusive_ids", frozenset(o.id for o in self.options if o.exclusive))
 
     def option(self, option_id: str) -> Option | None:
         return self._by_id.get(option_id)
@@ -124,6 +142,8 @@ class Question:
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule: when it fires and what it concludes (`rules/rules/*.yaml`)."""
+
     id: str
     when: Condition
     sources: tuple[str, ...]
@@ -141,6 +161,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class AdviceItem:
+    """One piece of self-care advice (`advice.yaml`)."""
+
     id: str
     title: str
     text: str
@@ -149,6 +171,8 @@ class AdviceItem:
 
 @dataclass(frozen=True)
 class Source:
+    """A cited source (`sources.yaml`)."""
+
     id: str
     title: str
     file: str = ""
@@ -168,6 +192,8 @@ class Region:
 
 @dataclass(frozen=True)
 class Outcomes:
+    """The words for urgencies and classifications, the fallback and the fixed texts (`outcomes.yaml`)."""
+
     urgency_labels: dict
     urgency_actions: dict
     classification_labels: dict

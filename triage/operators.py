@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from .model import NOT_SURE, OperatorName, QuestionTypeName
@@ -22,19 +23,26 @@ from .model import NOT_SURE, OperatorName, QuestionTypeName
 Test = Callable[[dict], bool]
 ValueShape = Literal["item", "items", "threshold", "bool"]
 
+# The fact's key names. Each is made once and reused (cached): a fact is built from them for
+# every answer set, and a reused string keeps its hash.
 
+
+@lru_cache(maxsize=4096)
 def answered_key(question: str) -> str:
     return f"_a__{question}"
 
 
+@lru_cache(maxsize=4096)
 def not_sure_key(question: str) -> str:
     return f"_ns__{question}"
 
 
+@lru_cache(maxsize=4096)
 def option_key(question: str, option: str) -> str:
     return f"{question}__{option}"
 
 
+@lru_cache(maxsize=4096)
 def flag_key(name: str) -> str:
     return f"_f__{name}"
 

@@ -66,9 +66,9 @@ def _options(question: Question, raw: Any) -> list[str]:
     if len(items) == 1:
         return list(items)
     picked = set(items)
-    exclusive = [o.id for o in question.options if o.exclusive and o.id in picked]
-    if exclusive and len(picked) > 1:
-        raise ValueError(f"{exclusive[0]!r} cannot be picked together with other options")
+    if len(picked) > 1 and not question.exclusive_ids.isdisjoint(picked):
+        exclusive = next(o.id for o in question.options if o.exclusive and o.id in picked)
+        raise ValueError(f"{exclusive!r} cannot be picked together with other options")
     return [o.id for o in question.options if o.id in picked]  # in the questionnaire's order, once each
 
 

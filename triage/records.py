@@ -224,4 +224,5 @@ def expand(inputs: Iterable[str], pattern: str | None = None) -> Iterator[str]:
 def read_all(inputs: Iterable[str], content: Content, pattern: str | None = None) -> Iterator[Record]:
     for path in expand(inputs, pattern):
         for record in read_path(path, content):
-            yield Record(printable_path(record.source), record.id, record.raw, record.error, record.text)
+            source = printable_path(record.source)
+            yield record if source == record.source else Record(source, record.id, record.raw, record.error, record.text)

@@ -3,7 +3,8 @@
 JSON Lines and CSV stream one line per record; the report needs every record to sort by
 urgency, so it keeps only a short row for each. With --compare-rules a `DiffWriter` lists only
 the records whose result changed (`DIFF_FORMATS`). Adding a format: a class with `add(outcome)`
-and `close()`, registered below.
+and `close()`, registered below, and its name in `model.BatchFormat` (the CLI's choices, so
+that `triage check` need not import this module).
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol, TextIO
+from typing import Protocol, TextIO
 
 from .model import CLASSIFICATIONS, URGENCY_LEVELS, urgency_rank
 from .outcome import CHANGE_KINDS, Outcome
 from .render import markdown_text
 from .textsafe import escape_marks, plain, shown_escaped
-
-BatchFormat = Literal["jsonl", "csv", "report", "html"]
 
 
 class Writer(Protocol):

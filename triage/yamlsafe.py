@@ -8,6 +8,7 @@ tags are errors, each reported with its line and column (counted from 1).
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 from collections.abc import Callable
@@ -129,9 +130,11 @@ def decode_text(data: bytes, path: str) -> str:
         raise InputError([Problem(path, 1, 1, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")])
     if b"\x00" in data:
         raise InputError([Problem(path, 1, 1, "this is a binary file, not YAML or JSON text")])
+    # What "utf-8-sig" does (a byte-order mark is dropped), without that codec's Python layer.
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:  # exc.start counts from after the mark, as with "utf-8-sig"
         line = data[: exc.start].count(b"\n") + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError([Problem(path, line, column, "the file is not valid UTF-8 text")]) from None

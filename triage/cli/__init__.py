@@ -18,9 +18,8 @@ from ..answerfile import SAVE_FORMATS, SaveFormat, dump_answers, load_answers
 from ..content import load_content
 from ..errors import Interrupted, TriageError
 from ..files import write_private_atomically
-from ..model import TEMPLATES, URGENCY_LEVELS, urgency_rank
+from ..model import BATCH_FORMATS, TEMPLATES, URGENCY_LEVELS, urgency_rank
 from ..questionnaire import emergency_message, run_questionnaire, summary
-from ..reports import WRITERS
 from .common import TriageGroup, build, content_options, format_option, region_option
 from .rules import rules
 
@@ -74,7 +73,7 @@ def check(
 @click.argument("inputs", nargs=-1, required=True)
 @content_options
 @region_option
-@click.option("--format", "-f", "fmt", type=click.Choice(list(WRITERS)), default=None,
+@click.option("--format", "-f", "fmt", type=click.Choice(BATCH_FORMATS), default=None,
               help="jsonl (default when standard output is not a terminal), csv, report (Markdown) or html.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically: the old file stays until the new one is complete).")

@@ -68,11 +68,15 @@ def to_durable(condition: Condition, negate: bool = False) -> dict:
             raise TypeError(f"not a condition: {condition!r}")
 
 
-def _definition(rules: tuple[Rule, ...] | list[Rule]) -> dict:
-    """The ruleset as durable-rules data (a fresh dict: set_rulesets changes what it is given)."""
+def _definition(rules: tuple[Rule, ...] | list[Rule], conditions: dict[str, dict] | None = None) -> dict:
+    """The ruleset as durable-rules data (a fresh dict: set_rulesets changes what it is given).
+
+    `conditions`: each rule's `to_durable` form by rule id, where the caller has made them already.
+    """
     definition = {}
     for rule in rules:
-        guard = [{"_kind": _GUARD_KIND}, {"_stage": rule.stage}, to_durable(rule.when)]
+        when = conditions[rule.id] if conditions is not None else to_durable(rule.when)
+        guard = [{"_kind": _GUARD_KIND}, {"_stage": rule.stage}, when]
         definition[rule.id] = {"all": [{"m": {"$and": guard}}], "run": rule.id}
     return definition
 
@@ -117,18 +121,22 @@ class DurableEngine:
             import durable_rules_engine
         except Exception as exc:
             raise TriageError(_why_missing(exc)) from None
+        conditions = {rule.id: to_durable(rule.when) for rule in content.rules}
+        by_stage: dict[int, list[Rule]] = {}
+        for rule in content.rules:
+            by_stage.setdefault(rule.stage, []).append(rule)
+        # Read before set_rulesets, which changes the data it is given.
+        self._fields = {
+            stage: frozenset(fields_read([conditions[r.id] for r in rules])) for stage, rules in by_stage.items()
+        }
         self._host = host_class()
         self._ruleset = f"triage{next(_names)}"
         try:
-            self._host.set_rulesets({self._ruleset: _definition(content.rules)})
+            self._host.set_rulesets({self._ruleset: _definition(content.rules, conditions)})
         except Exception as exc:  # durable-rules refuses conditions it cannot compile
             raise ContentError(_too_complex(content, host_class, exc)) from None
         self._native = durable_rules_engine
         self._rule_ids = frozenset(rule.id for rule in content.rules)
-        by_stage: dict[int, list[Rule]] = {}
-        for rule in content.rules:
-            by_stage.setdefault(rule.stage, []).append(rule)
-        self._fields = {stage: frozenset(fields_read([to_durable(r.when) for r in rules])) for stage, rules in by_stage.items()}
         self._handle = self._host.get_ruleset(self._ruleset)._handle
 
     def matching(self, fact: dict, stage: int) -> set[str]:

@@ -175,3 +175,17 @@ def test_the_region_picks_the_emergency_number(runner, monkeypatch):
     unknown = runner.invoke(cli, ["check", str(emergency), "--region", "xx"])
     assert unknown.exit_code == 2 and unknown.stdout == ""
     assert unknown.stderr.strip() == "triage: error: unknown region 'xx': use one of us, ca, uk, ie, eu, au, nz, in"
+
+
+EXPECTED_WORDS = {
+    "call the emergency number now": "emergency", "be seen by a doctor today": "urgent", "see a doctor soon": "soon",
+    "bring it up at the next visit": "routine", "self-care": "self_care",
+}
+
+
+@pytest.mark.parametrize("path", [p for p in EXAMPLE_FILES if p.suffix == ".yaml"], ids=lambda p: p.name)
+def test_each_example_gives_the_urgency_its_header_promises(runner, path):
+    header = next(line for line in path.read_text().splitlines() if line.startswith("# Expected:"))
+    (urgency,) = {u for words, u in EXPECTED_WORDS.items() if words in header}
+    result = check(runner, path, "--format", "json")
+    assert json.loads(result.stdout)["urgency"] == urgency, header

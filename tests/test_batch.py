@@ -270,7 +270,7 @@ def test_records_sharing_an_id_get_separate_result_files(runner, tmp_path):
 def test_empty_folder_bad_pattern_and_odd_file_names(runner, tmp_path):
     (tmp_path / "empty").mkdir()
     result = batch(runner, tmp_path / "empty", "-j", "1")
-    assert result.exit_code == 2 and "no answer files" in result.stderr and "Traceback" not in result.stderr
+    assert result.exit_code == 2 and "no answer files" in result.stdout and "Traceback" not in result.stderr
     result = batch(runner, tmp_path / "empty", "--pattern", "/abs/*.yaml", "-j", "1")
     assert result.exit_code == 2 and "--pattern" in result.stderr
     odd = tmp_path / "odd"
@@ -351,3 +351,25 @@ def test_sigterm_and_sighup_clean_up_the_output_and_the_workers(tmp_path, signum
     assert "Traceback" not in stderr.decode() and f"triage: stopped: {signal.Signals(signum).name}" in stderr.decode()
     assert target.read_text() == "old complete file\n"
     assert [p.name for p in tmp_path.iterdir()] == ["results.jsonl"]
+
+
+def test_an_empty_folder_is_an_error_record_and_the_inputs_after_it_are_read(runner, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(cli, ["batch", str(EXAMPLES / "eyelid-twitch-coffee.yaml"), str(empty),
+                                 str(EXAMPLES / "night-calf-cramps.json"), "-j", "1", "-f", "jsonl"])
+    assert result.exit_code == 2, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["ok"] for r in records] == [True, False, True]
+    assert records[1] == {"source": str(empty), "id": None, "ok": False, "error": "no answer files in this folder"}
+    assert "read 3 records: 2 triaged, 1 errors" in result.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_deeply_nested_file_is_one_error_record_with_any_number_of_jobs(runner, tmp_path, jobs):
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"feeling": "flicker", "x": ' + '[' * 600 + ']' * 600 + '}')
+    result = runner.invoke(cli, ["batch", str(deep), str(EXAMPLES / "eyelid-twitch-coffee.yaml"), "-j", jobs, "-f", "jsonl"])
+    assert result.exit_code == 2, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records[0]["error"] == "the data is nested more than 40 levels deep" and records[1]["ok"] is True

@@ -52,11 +52,35 @@ def is_fhir(data: Any) -> bool:
     return isinstance(data, dict) and data.get("resourceType") in FHIR_KINDS
 
 
+MAX_DEPTH = 40
+"""Deeper than any answer set or FHIR resource this tool reads (a FHIR Bundle is about 8)."""
+
+
+def nested_deeper_than(data: Any, limit: int) -> bool:
+    """Whether lists and mappings nest more than `limit` levels (walked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 def answer_sets(content: Content, data: Any, path: str) -> Iterator[tuple[str | None, dict | AnswerError]]:
     """(where in the document, or None for a plain mapping; raw answers or why they cannot be read).
 
     A plain mapping is one answer set; a QuestionnaireResponse is one; a Bundle is one per entry.
     """
+    if nested_deeper_than(data, MAX_DEPTH):  # no answer set is this deep; it could not even be passed to a worker
+        yield None, AnswerError([Problem(path, 1, 1, f"the data is nested more than {MAX_DEPTH} levels deep")])
+        return
     if is_fhir(data):
         from .fhir import response_to_raw_answers
 

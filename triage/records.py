@@ -202,8 +202,10 @@ def printable_path(path: str) -> str:
     return _NAME_CONTROL.sub(shown_escaped, text)  # no escape sequence or line break reaches a terminal
 
 
-def expand(inputs: Iterable[str], pattern: str | None = None) -> Iterator[str]:
-    """Files named directly, and the answer files inside named folders (recursively, sorted)."""
+def expand(inputs: Iterable[str], pattern: str | None = None) -> Iterator[tuple[str, str | None]]:
+    """(path, None) for files named directly and the answer files inside named folders
+    (recursively, sorted); (folder, why) for a folder with none, which becomes an error record
+    like a missing file, so the inputs after it are still read."""
     for name in inputs:
         if name != "-" and os.path.isdir(name):
             root = Path(name)
@@ -215,14 +217,17 @@ def expand(inputs: Iterable[str], pattern: str | None = None) -> Iterator[str]:
                 raise InputError(f"--pattern {pattern!r} cannot be used: {exc}") from None
             files = [str(p) for p in matches if p.is_file()]
             if not files:
-                raise InputError(f"{name}: no answer files in this folder" + (f" match {pattern!r}" if pattern else ""))
-            yield from files
+                yield name, "no answer files in this folder" + (f" match {pattern!r}" if pattern else "")
+            yield from ((f, None) for f in files)
         else:
-            yield name
+            yield name, None
 
 
 def read_all(inputs: Iterable[str], content: Content, pattern: str | None = None) -> Iterator[Record]:
-    for path in expand(inputs, pattern):
+    for path, empty in expand(inputs, pattern):
+        if empty is not None:
+            yield Record(printable_path(path), error=empty)
+            continue
         for record in read_path(path, content):
             source = printable_path(record.source)
             yield record if source == record.source else Record(source, record.id, record.raw, record.error, record.text)

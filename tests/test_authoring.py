@@ -71,7 +71,7 @@ def test_bad_test_file_is_a_located_error(runner, tmp_path):
     result = invoke(runner, "rules", "test", "--rules", content)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
-    assert any(ln.startswith(f"{content}/tests/bad.yaml:3:") and "'wobbly' is not an option" in ln for ln in lines)
+    assert any(ln.startswith(f"{content}/tests/bad.yaml:3:") and "not one of the options" in ln for ln in lines)
 
 
 def test_explain_shows_fired_and_not_fired_rules_with_the_false_part(runner, tmp_path):

@@ -143,7 +143,7 @@ def test_yaml_numbers_are_plain_decimal(runner, tmp_path):
     assert data["raw_answers"]["minutes"] == 45.0
     path.write_text("feeling: locked\nminutes: 1:30\n")
     result = check(runner, path, "--rules", MINI)
-    assert result.exit_code == 2 and "expected a number of minutes, got '1:30'" in result.stderr
+    assert result.exit_code == 2 and "expected a number of minutes, got a text" in result.stderr
 
 
 def test_check_reads_json_and_fhir_on_stdin_and_refuses_bundles(runner):
@@ -189,3 +189,13 @@ def test_each_example_gives_the_urgency_its_header_promises(runner, path):
     (urgency,) = {u for words, u in EXPECTED_WORDS.items() if words in header}
     result = check(runner, path, "--format", "json")
     assert json.loads(result.stdout)["urgency"] == urgency, header
+
+
+def test_error_lines_name_the_field_and_what_was_expected_never_the_answer(runner, tmp_path):
+    secret = "my-private-diagnosis-text"
+    for text in (f"feeling: {secret}\n", f"minutes: {secret}\n", "minutes: 987654\n", f"alarms: {secret}\n"):
+        path = tmp_path / "a.yaml"
+        path.write_text(text)
+        result = check(runner, path, "--rules", MINI)
+        assert result.exit_code == 2 and "field '" in result.stderr
+        assert secret not in result.stderr and "987654" not in result.stderr, result.stderr

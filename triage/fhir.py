@@ -235,7 +235,7 @@ def _value(q: Question, answer: dict, where: str, path: str) -> Any:
         return value
     if key in ("valueDecimal", "valueInteger") and q.type == "number" and is_finite_number(value):
         return value
-    raise _error(path, f"{where}: item {q.id!r}: a {key} answer of {str(value)[:40]!r} does not fit a {q.type} question")
+    raise _error(path, f"{where}: item {q.id!r}: a {key} answer does not fit a {q.type} question")
 
 
 def _read_response(content: Content, resource: dict, where: str, path: str) -> dict:

@@ -14,7 +14,7 @@ from typing import Any
 from .errors import Problem
 from .model import ANSWER_ID, ITEM_ID, All, AnyOf, Compare, Condition, Flag, Not, Question
 from .operators import OPERATORS, Operator
-from .questiontypes import coerce_item, coerce_number, question_type
+from .questiontypes import NotFit, coerce_item, coerce_number, question_type
 from .yamlsafe import LocatedDict, LocatedList, Mark
 
 
@@ -241,6 +241,9 @@ class ConditionReader:
         """The value coerced to the question, or None after reporting why it does not fit."""
         try:
             return coerce(q, raw)
+        except NotFit as exc:  # an author's own rule file: showing the value helps
+            self.checker.problem(mark, f"{where}: {exc.with_value()}")
+            return None
         except ValueError as exc:
             self.checker.problem(mark, f"{where}: {exc}")
             return None

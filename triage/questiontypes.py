@@ -36,6 +36,31 @@ def describe_value(value: Any) -> str:
     return type(value).__name__
 
 
+def describe_kind(value: Any) -> str:
+    """What kind of value it is, never the value itself (an answer can be health data, and error
+    lines go to terminals, logs and batch error records)."""
+    if isinstance(value, bool):
+        return "a yes or no"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    return describe_value(value)
+
+
+class NotFit(ValueError):
+    """A value that does not fit its question. str() never shows the value (for answers, which
+    can be health data: error lines go to terminals, logs and batch error records);
+    `with_value()` does, for content authors' own rule files."""
+
+    def __init__(self, without_value: str, with_value: str):
+        super().__init__(without_value)
+        self._with_value = with_value
+
+    def with_value(self) -> str:
+        return self._with_value
+
+
 def yes_no(raw: Any) -> bool | None:
     """A yes/no answer as a bool, or None when it is not one (the spellings people use)."""
     if isinstance(raw, bool):
@@ -54,13 +79,16 @@ def _option(question: Question, raw: Any) -> str:
     if isinstance(raw, str) and question.option(raw) is not None:
         return raw
     options = ", ".join(o.id for o in question.options)
-    raise ValueError(f"{describe_value(raw)} is not an option (options: {options})")
+    raise NotFit(
+        f"the answer is not one of the options ({options})", f"{describe_value(raw)} is not an option (options: {options})"
+    )
 
 
 def _options(question: Question, raw: Any) -> list[str]:
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, list):
-        raise ValueError(f"expected a list of options, got {describe_value(raw)}")
+        expected = "expected a list of options, got"
+        raise NotFit(f"{expected} {describe_kind(raw)}", f"{expected} {describe_value(raw)}")
     for item in items:
         _option(question, item)
     if len(items) == 1:
@@ -75,8 +103,13 @@ def _options(question: Question, raw: Any) -> list[str]:
 def _yes_no(question: Question, raw: Any) -> bool:
     value = yes_no(raw)
     if value is None:
-        raise ValueError(f"expected yes or no, got {describe_value(raw)}")
+        raise NotFit(f"expected yes or no, got {describe_kind(raw)}", f"expected yes or no, got {describe_value(raw)}")
     return value
+
+
+def _not_a_number(question: Question, raw: Any) -> NotFit:
+    expected = f"expected a number of {question.unit}"
+    return NotFit(f"{expected}, got {describe_kind(raw)}", f"{expected}, got {describe_value(raw)}")
 
 
 def coerce_number(question: Question, raw: Any, whole: bool | None = None) -> int | float:
@@ -88,14 +121,15 @@ def coerce_number(question: Question, raw: Any, whole: bool | None = None) -> in
         try:
             raw = float(raw.strip()) if raw.strip() else None
         except ValueError:
-            raise ValueError(f"expected a number of {question.unit}, got {describe_value(raw)}") from None
+            raise _not_a_number(question, raw) from None
     if not is_finite_number(raw):
-        raise ValueError(f"expected a number of {question.unit}, got {describe_value(raw)}")
+        raise _not_a_number(question, raw)
     if not question.min <= raw <= question.max:
-        raise ValueError(f"{raw:g} is outside the allowed range {question.min:g} to {question.max:g} {question.unit}".rstrip())
+        allowed = f"the allowed range {question.min:g} to {question.max:g} {question.unit}".rstrip()
+        raise NotFit(f"the number is outside {allowed}", f"{raw:g} is outside {allowed}")
     if question.integer if whole is None else whole:
         if raw != int(raw):
-            raise ValueError(f"expected a whole number, got {raw:g}")
+            raise NotFit("expected a whole number", f"expected a whole number, got {raw:g}")
         return int(raw)
     # durable-rules cannot read numbers written like 1e-05; + 0.0 turns -0.0 into 0.0
     return round(float(raw), NUMBER_DECIMALS) + 0.0

@@ -382,3 +382,22 @@ def test_ctrl_c_exits_130_in_every_command_without_a_traceback(command):
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr.decode() and "Aborted" not in stderr.decode()
     assert "triage: stopped: interrupted" in stderr.decode()
+
+
+@pytest.mark.parametrize(("args", "closed"), [
+    (["check", "-"], "stdin"), (["ask"], "stdin"),
+    (["check", "examples/eyelid-twitch-coffee.yaml"], "stdout"), (["batch", "examples/", "-f", "jsonl"], "stdout"),
+])
+def test_a_closed_standard_stream_is_one_line_and_exit_2(args, closed):
+    """`triage check - <&-`, `triage ask <&-`, `triage batch ... >&-`: never a traceback or a false success."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    stream = {"stdin": 0, "stdout": 1}[closed]
+
+    def close_it() -> None:
+        os.close(stream)
+
+    done = subprocess.run([sys.executable, "-m", "triage", *args], cwd=root, capture_output=closed != "stdout",
+                          stderr=subprocess.PIPE if closed == "stdout" else None, preexec_fn=close_it, timeout=120)
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert "Traceback" not in stderr and f"standard {'input' if closed == 'stdin' else 'output'} is closed" in stderr

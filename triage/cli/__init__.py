@@ -7,9 +7,11 @@ Results go to stdout; prompts, messages and errors go to stderr. The commands fo
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sys
+from typing import NoReturn
 
 import click
 
@@ -259,7 +261,31 @@ def export_questionnaire(rules_dir: str | None, as_fhir: bool) -> None:
         click.echo(f"triage: warning: the show_if of {qid!r} has no FHIR enableWhen form; it is left out", err=True)
 
 
+class ClosedStream(io.TextIOBase):
+    """Stands in for a standard stream the caller closed (`<&-`, `>&-`): using it is one clear
+    error line and exit 2, never a traceback or a silent success."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def _closed(self, *args: object) -> NoReturn:
+        raise TriageError(f"standard {self.name} is closed")
+
+    read = readline = write = _closed
+
+    @property
+    def buffer(self) -> NoReturn:
+        self._closed()
+
+    def fileno(self) -> int:
+        raise OSError(f"standard {self.name} is closed")
+
+
 def main() -> None:
+    if sys.stdin is None:
+        sys.stdin = ClosedStream("input")
+    if sys.stdout is None:
+        sys.stdout = ClosedStream("output")
     for stream in (sys.stdout, sys.stderr):  # an ASCII-only terminal gets escapes, never a crash
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")

@@ -375,3 +375,25 @@ def test_a_deeply_nested_file_is_one_error_record_with_any_number_of_jobs(runner
     assert result.exit_code == 2, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert records[0]["error"] == "the data is nested more than 40 levels deep" and records[1]["ok"] is True
+
+
+def test_skipping_an_endless_line_uses_bounded_memory(tmp_path):
+    """/dev/zero-like input: one line that never ends. Memory stays bounded (the process is
+    limited to 300 MB of address space beyond start-up) and the run ends when the input does."""
+    import resource
+
+    big = tmp_path / "huge.jsonl"
+    with open(big, "wb") as f:
+        chunk = b"x" * (1 << 20)
+        for _ in range(400):  # a 400 MB line, then a good record
+            f.write(chunk)
+        f.write(b'\n{"feeling": "flicker", "minutes": 1}\n')
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (600 * 1024 * 1024, 600 * 1024 * 1024))
+
+    done = subprocess.run([sys.executable, "-m", "triage", "batch", str(big), "--rules", str(MINI), "-j", "1", "-f", "jsonl"],
+                          capture_output=True, preexec_fn=limit, timeout=HANG)
+    records = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert done.returncode == 2, done.stderr.decode()[-500:]
+    assert [r["ok"] for r in records] == [False, True] and "longer than" in records[0]["error"]

@@ -90,8 +90,10 @@ def _lines(stream: BinaryIO, path: str) -> Iterator[tuple[int, str | None, str |
     """(line number, text, error) for each non-empty line, without loading the whole file."""
     for number, data in enumerate(iter(lambda: stream.readline(MAX_LINE + 2), b""), 1):
         if len(data.rstrip(b"\r\n")) > MAX_LINE:
-            if not data.endswith(b"\n"):
-                stream.readline()  # skip the rest of this overlong line (and only this line)
+            while not data.endswith(b"\n"):  # skip the rest of this line in bounded pieces
+                data = stream.readline(MAX_LINE)
+                if not data:
+                    break
             yield number, None, f"the line is longer than {MAX_LINE // 1024} KiB"
             continue
         try:

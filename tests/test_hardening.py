@@ -401,3 +401,34 @@ def test_a_closed_standard_stream_is_one_line_and_exit_2(args, closed):
     stderr = done.stderr.decode()
     assert done.returncode == 2, stderr
     assert "Traceback" not in stderr and f"standard {'input' if closed == 'stdin' else 'output'} is closed" in stderr
+
+
+def _cpu_limited(seconds: int):
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+    return limit
+
+
+@pytest.mark.parametrize("kind", ["json", "csv", "yaml"])
+def test_many_keys_or_columns_are_linear_work_with_capped_errors(tmp_path, kind):
+    """80,000 keys in a JSON file, 60,000 CSV columns, 100,000 unknown YAML keys: each used to take
+    minutes (quadratic work). A CPU-time limit far above the linear cost bounds it; the error
+    output lists at most 50 problems and counts the rest."""
+    if kind == "json":
+        path = tmp_path / "a.json"
+        path.write_text(json.dumps({**{f"k{i}": i for i in range(80000)}, "feeling": "flicker"}))
+        command = ["check", str(path)]
+    elif kind == "csv":
+        path = tmp_path / "a.csv"
+        path.write_text(",".join(f"c{i}" for i in range(60000)) + "\n" + ",".join("x" for _ in range(60000)) + "\n")
+        command = ["batch", str(path), "-j", "1", "-f", "jsonl"]
+    else:
+        path = tmp_path / "a.yaml"
+        path.write_text("".join(f"k{i}: {i}\n" for i in range(100000)))
+        command = ["check", str(path)]
+    done = subprocess.run([sys.executable, "-m", "triage", *command, "--rules", str(MINI)], capture_output=True,
+                          preexec_fn=_cpu_limited(40), timeout=600)
+    assert done.returncode == 2, done.stderr.decode()[-300:]
+    assert len(done.stderr.decode().splitlines()) <= 52
+    if kind != "csv":
+        assert "more problems like these" in done.stderr.decode()

@@ -30,11 +30,18 @@ class TriageError(Exception):
 class InputError(TriageError):
     """Bad input: a file that cannot be read or does not fit the questionnaire or the format."""
 
+    SHOWN = 50
+    """At most this many problems are printed; the rest are counted (a file with 464,000 unknown
+    keys must not print 464,000 lines)."""
+
     def __init__(self, problems: list[Problem] | str):
         if isinstance(problems, str):
             problems = [Problem("", 0, 0, problems)]
         self.problems = sorted(problems)
-        super().__init__("\n".join(p.message if not p.path else str(p) for p in self.problems))
+        lines = [p.message if not p.path else str(p) for p in self.problems[: self.SHOWN]]
+        if len(self.problems) > self.SHOWN:
+            lines.append(f"... and {len(self.problems) - self.SHOWN} more problems like these")
+        super().__init__("\n".join(lines))
 
 
 class ContentError(InputError):

@@ -4,6 +4,7 @@ and (for a file a person edits) the line and column of each top-level key, as YA
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from typing import Any
@@ -64,11 +65,27 @@ def load_json(text: str, path: str, locate: bool = True) -> Any:
     return value
 
 
+_QUOTED_KEY = re.compile(r'"(?:[^"\\\n]|\\.)*"\s*:')
+
+
 def _locate_top_keys(mapping: LocatedDict, text: str) -> None:
-    """Point each top-level key at the first place its quoted name appears."""
-    for key in mapping:
-        match = re.search(re.escape(json.dumps(key)) + r"\s*:", text)
-        if match:
-            line = text.count("\n", 0, match.start()) + 1
-            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
-            mapping.key_marks[key] = mapping.value_marks[key] = Mark((line, column))
+    """Point each top-level key at the first place its quoted name appears (one pass over the text)."""
+    wanted = set(mapping)
+    found: dict[str, int] = {}
+    for match in _QUOTED_KEY.finditer(text):
+        quoted = match.group().rstrip()[:-1].rstrip()
+        try:
+            key = json.loads(quoted)
+        except ValueError:
+            continue
+        if key in wanted and key not in found:
+            found[key] = match.start()
+            if len(found) == len(wanted):
+                break
+    if not found:
+        return
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    for key, offset in found.items():
+        line = bisect.bisect_right(line_starts, offset)
+        column = offset - line_starts[line - 1] + 1
+        mapping.key_marks[key] = mapping.value_marks[key] = Mark((line, column))

@@ -14,6 +14,7 @@ import io
 import os
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,7 +129,7 @@ def read_csv(stream: BinaryIO, path: str, content: Content) -> Iterator[Record]:
             yield Record(path, error="the CSV file is empty")
             return
         header = [h.strip() for h in header]
-        repeated = sorted({h for h in header if header.count(h) > 1})
+        repeated = sorted(h for h, n in Counter(header).items() if n > 1)
         if repeated:
             yield Record(path, error=f"the CSV header repeats column {repeated[0]!r}; each question may have one column")
             return

@@ -397,3 +397,10 @@ def test_skipping_an_endless_line_uses_bounded_memory(tmp_path):
     records = [json.loads(line) for line in done.stdout.decode().splitlines()]
     assert done.returncode == 2, done.stderr.decode()[-500:]
     assert [r["ok"] for r in records] == [False, True] and "longer than" in records[0]["error"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "html"])
+def test_compare_rules_refuses_a_format_it_cannot_write(runner, fmt):
+    result = runner.invoke(cli, ["batch", str(EXAMPLES), "--compare-rules", str(MINI), "-f", fmt])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"--compare-rules writes jsonl or report, not {fmt}" in result.stderr

@@ -98,3 +98,22 @@ def test_a_template_include_cannot_leave_the_template_folder(tmp_path):
 
     with pytest.raises(jinja2.TemplateNotFound):
         make_environment(folder).get_template("page.j2").render()
+
+
+@pytest.mark.parametrize(("template", "words"), [
+    ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "loops count past"),
+    ("{{ lipsum(n=100000) }}", "'lipsum' is undefined"),
+    ("{{ 'a' * 100000000 }}", "longer than 100000"),
+    ("{% for i in range(3000) %}{{ 'x' * 1000 }}{% endfor %}", "longer than 2000000 characters"),
+    ("{% for i in 'x' * 99999 %}{% for j in 'x' * 99999 %}{% endfor %}{% endfor %}", "took more than 5 seconds"),
+])
+def test_a_runaway_template_is_a_content_error_at_its_line(runner, tmp_path, template, words):
+    content = tmp_path / "rules"
+    shutil.copytree(MINI, content)
+    (content / "templates" / "result.text.j2").write_text("{{ headline }}\n" + template + "\n")
+    answers = TESTS / "answers" / "good" / "cramp-locked.yaml"
+    result = runner.invoke(cli, ["check", str(answers), "--rules", str(content)])
+    assert result.exit_code == 2, result.output
+    line = 1 if "characters" in words else 2  # the size of the whole result has no single line
+    assert f"{content}/templates/result.text.j2:{line}:1: template" in result.stderr, result.stderr
+    assert words in result.stderr, result.stderr

@@ -6,9 +6,14 @@ Python internals), with undefined variables as errors and HTML autoescaped.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import os
 import re
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +51,71 @@ class ContainedLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+MAX_RANGE_ITEMS = 100_000
+"""All range() calls of one render together may give at most this many numbers (nested loops multiply)."""
+MAX_OUTPUT = 2_000_000
+"""Characters one rendered result may have; a bigger one is a content error."""
+MAX_RENDER_SECONDS = 5
+"""CPU seconds one result may take to render (loops over long texts are not counted by range)."""
+MAX_SEQUENCE = 100_000
+"""A string or list made with * or ** in a template may be at most this long."""
+
+
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with bounds on what a template can make: range() items per render, sizes
+    from * and **, and lipsum; output size is bounded by the Renderer."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(right, (int, float)) and abs(right) > 64:
+                raise SecurityError("a power above 64 is not allowed in a template")
+            return left**right
+        if isinstance(left, (str, list, tuple)) and isinstance(right, int) and len(left) * right > MAX_SEQUENCE:
+            raise SecurityError(f"a text or list longer than {MAX_SEQUENCE} is not allowed in a template")
+        if isinstance(right, (str, list, tuple)) and isinstance(left, int) and len(right) * left > MAX_SEQUENCE:
+            raise SecurityError(f"a text or list longer than {MAX_SEQUENCE} is not allowed in a template")
+        return left * right
+
+
+@contextlib.contextmanager
+def _cpu_time_limit(seconds: float) -> Iterator[None]:
+    """Raise SecurityError inside the render when it uses more CPU time than `seconds` (main
+    thread on POSIX; elsewhere the range, size and output bounds still hold)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def too_long(signum: int, frame: object) -> None:
+        raise SecurityError(f"the template took more than {seconds:g} seconds")
+
+    previous = signal.signal(signal.SIGPROF, too_long)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
+def _budgeted_range(*args: int) -> range:
+    numbers = range(*args)
+    budget = _RANGE_BUDGET.get()
+    if budget is None:  # a template rendered outside Renderer (authoring tools): a budget of its own
+        budget = [MAX_RANGE_ITEMS]
+        _RANGE_BUDGET.set(budget)
+    if len(numbers) > budget[0]:
+        raise SecurityError(f"the template's loops count past {MAX_RANGE_ITEMS} in one result")
+    budget[0] -= len(numbers)
+    return numbers
+
+
+_RANGE_BUDGET: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("range_budget", default=None)
+
+
 def make_environment(template_dir: Path) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+    env = BoundedSandbox(
         loader=ContainedLoader(str(template_dir)),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html"), default_for_string=False),
@@ -59,6 +127,8 @@ def make_environment(template_dir: Path) -> ImmutableSandboxedEnvironment:
     env.filters["plain"] = plain
     env.filters["md"] = markdown_text
     env.filters["to_json"] = to_json
+    env.globals["range"] = _budgeted_range
+    env.globals.pop("lipsum", None)  # filler text has no place in a result, and it can be made huge
     return env
 
 
@@ -99,14 +169,29 @@ class Renderer:
         data = result.to_dict()
         template = self.template(fmt)
         where = str(self.content.template_dir / str(template.name))
+        token = _RANGE_BUDGET.set([MAX_RANGE_ITEMS])
         try:
-            text = template.render(result=data, **data)
+            with _cpu_time_limit(MAX_RENDER_SECONDS):
+                text = self._generate(template, data)
         except SecurityError as exc:
-            raise ContentError([Problem(where, 1, 1, f"template tried something not allowed: {exc}")]) from None
+            raise ContentError([Problem(where, _template_line(exc), 1, f"template tried something not allowed: {exc}")]) from None
         except Exception as exc:  # an author's template can fail in many ways; none may crash the tool
             message = f"template error: {exc.__class__.__name__}: {str(exc)[:200]}"
             raise ContentError([Problem(where, _template_line(exc), 1, message)]) from None
+        finally:
+            _RANGE_BUDGET.reset(token)
         return text if text.endswith("\n") else text + "\n"
+
+    @staticmethod
+    def _generate(template: jinja2.Template, data: dict) -> str:
+        pieces: list[str] = []
+        size = 0
+        for piece in template.generate(result=data, **data):
+            size += len(piece)
+            if size > MAX_OUTPUT:
+                raise SecurityError(f"the result would be longer than {MAX_OUTPUT} characters")
+            pieces.append(piece)
+        return "".join(pieces)
 
 
 def _template_line(exc: Exception) -> int:

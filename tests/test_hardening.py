@@ -432,3 +432,26 @@ def test_many_keys_or_columns_are_linear_work_with_capped_errors(tmp_path, kind)
     assert len(done.stderr.decode().splitlines()) <= 52
     if kind != "csv":
         assert "more problems like these" in done.stderr.decode()
+
+
+def test_second_hostile_run_findings_stay_fixed(runner, tmp_path):
+    """A text file given as answers is described, never quoted; --pattern cannot leave the
+    folder; long FHIR ids and linkIds are cut; an id that is a mapping is not shown."""
+    csv_as_yaml = tmp_path / "e.csv"
+    csv_as_yaml.write_text("id,feeling\npatient-7-SECRET,locked\n")
+    result = runner.invoke(cli, ["check", str(csv_as_yaml), "--rules", str(MINI)])
+    assert result.exit_code == 2 and "got a text" in result.stderr and "SECRET" not in result.stderr
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("feeling: flicker\n")
+    escape = runner.invoke(cli, ["batch", str(folder), "--pattern", "../../../../etc/host*", "--rules", str(MINI)])
+    assert escape.exit_code == 2 and "must stay inside the folder" in escape.stderr and escape.stdout == ""
+    response = tmp_path / "r.json"
+    response.write_text(json.dumps({"resourceType": "QuestionnaireResponse", "id": "r" * 100000,
+                                    "item": [{"linkId": "x" * 100000, "answer": "zz"}]}))
+    fhir = runner.invoke(cli, ["batch", str(response), "--rules", str(MINI), "-j", "1", "-f", "jsonl"])
+    assert len(fhir.stdout) < 2000, "no field of the error record is unbounded"
+    mapping_id = tmp_path / "m.yaml"
+    mapping_id.write_text("id: {a: SECRET}\nfeeling: flicker\n")
+    out = runner.invoke(cli, ["batch", str(mapping_id), "--rules", str(MINI), "-j", "1", "-f", "jsonl"])
+    assert "SECRET" not in out.stdout

@@ -19,7 +19,7 @@ from .answers import RECORD_ID, Answers, check_answers, record_id, to_plain
 from .errors import AnswerError, Problem
 from .jsonsafe import load_json
 from .model import Content
-from .questiontypes import describe_value
+from .questiontypes import describe_kind
 from .yamlsafe import MAX_FILE_BYTES, decode_text, load_yaml, read_text
 
 SaveFormat = Literal["yaml", "json", "fhir"]
@@ -94,7 +94,7 @@ def answer_sets(content: Content, data: Any, path: str) -> Iterator[tuple[str | 
     if data is None:
         yield None, AnswerError([Problem(path, 1, 1, "the file is empty; expected question ids with answers")])
     elif not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else describe_value(data)
+        kind = "a list" if isinstance(data, list) else describe_kind(data)  # never the text itself
         yield None, AnswerError([Problem(path, 1, 1, f"expected a mapping of question ids to answers, got {kind}")])
     else:
         yield None, data

@@ -57,9 +57,12 @@ def coerce_answers(content: Content, raw: Mapping, path: str = "<answers>") -> A
 
 
 def record_id(raw: Mapping) -> str | None:
-    """The answer set's own id, as text (at most 200 characters), or None."""
+    """The answer set's own id, as text (at most 200 characters), or None. Only a text or a
+    number is an id: a list or mapping there is not shown (it could hold anything)."""
     value = raw.get(RECORD_ID)
-    return None if value is None else str(value)[:200]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return str(value)[:200]
 
 
 def to_fact(answers: Answers) -> dict:

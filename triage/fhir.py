@@ -203,7 +203,7 @@ def _flatten(content: Content, items: Any, where: str, path: str) -> Iterator[di
             raise _error(path, f"{where}: every item needs a text linkId")
         answers = item.get("answer", [])
         if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
-            raise _error(path, f"{where}: item {item['linkId']!r}: 'answer' must be a list of objects")
+            raise _error(path, f"{where}: item {str(item['linkId'])[:40]!r}: 'answer' must be a list of objects")
         if not ("item" in item and "answer" not in item and item["linkId"] not in content.question_by_id):
             yield item  # a question; anything else with children is a group
         yield from _flatten(content, item.get("item", []), where, path)
@@ -243,7 +243,7 @@ def _read_response(content: Content, resource: dict, where: str, path: str) -> d
         raise _error(path, f"{where}: the response is marked entered-in-error")
     raw: dict[str, Any] = {}
     if isinstance(resource.get("id"), str):
-        raw["id"] = resource["id"]
+        raw["id"] = resource["id"][:200]
     for item in _flatten(content, resource.get("item", []), where, path):
         q = content.question_by_id.get(item["linkId"])
         if q is None:
@@ -268,7 +268,8 @@ def response_to_raw_answers(content: Content, resource: Any, path: str) -> list[
     """
     kind = resource.get("resourceType") if isinstance(resource, dict) else None
     if kind == "QuestionnaireResponse":
-        where = str(resource.get("id") or "the QuestionnaireResponse")
+        rid = resource.get("id")
+        where = rid[:80] if isinstance(rid, str) and rid else "the QuestionnaireResponse"
         return [(where, _read_response(content, resource, where, path))]
     if kind != "Bundle":
         got = (
@@ -284,7 +285,7 @@ def response_to_raw_answers(content: Content, resource: Any, path: str) -> list[
     for n, entry in enumerate(entries, 1):
         found = entry.get("resource") if isinstance(entry, dict) else None
         rid = found.get("id") if isinstance(found, dict) else None
-        where = f"bundle entry {n}" + (f" ({rid})" if isinstance(rid, str) else "")
+        where = f"bundle entry {n}" + (f" ({rid[:80]})" if isinstance(rid, str) else "")
         try:
             if not isinstance(found, dict) or found.get("resourceType") != "QuestionnaireResponse":
                 what = found.get("resourceType") if isinstance(found, dict) else None

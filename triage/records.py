@@ -205,10 +205,18 @@ def printable_path(path: str) -> str:
     return _NAME_CONTROL.sub(shown_escaped, text)  # no escape sequence or line break reaches a terminal
 
 
+def _check_pattern(pattern: str) -> None:
+    """A --pattern finds files inside the named folders only: no absolute path, no `..`."""
+    if os.path.isabs(pattern) or ".." in Path(pattern).parts:
+        raise InputError(f"--pattern {pattern[:80]!r} cannot be used: it must stay inside the folder (no '..', no leading '/')")
+
+
 def expand(inputs: Iterable[str], pattern: str | None = None) -> Iterator[tuple[str, str | None]]:
     """(path, None) for files named directly and the answer files inside named folders
     (recursively, sorted); (folder, why) for a folder with none, which becomes an error record
     like a missing file, so the inputs after it are still read."""
+    if pattern is not None:
+        _check_pattern(pattern)
     for name in inputs:
         if name != "-" and os.path.isdir(name):
             root = Path(name)

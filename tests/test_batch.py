@@ -404,3 +404,16 @@ def test_compare_rules_refuses_a_format_it_cannot_write(runner, fmt):
     result = runner.invoke(cli, ["batch", str(EXAMPLES), "--compare-rules", str(MINI), "-f", fmt])
     assert result.exit_code == 2 and result.stdout == ""
     assert f"--compare-rules writes jsonl or report, not {fmt}" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "report"])
+def test_compare_rules_keeps_every_error_record(runner, tmp_path, fmt):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("feeling: bogus\n")
+    good = tmp_path / "ok.yaml"
+    good.write_text("feeling: locked\nminutes: 3\n")
+    result = runner.invoke(cli, ["batch", str(bad), str(good), "--rules", str(MINI), "--compare-rules", str(MINI),
+                                 "-j", "1", "-f", fmt])
+    assert result.exit_code == 2
+    assert str(bad).replace("_", "\\_") in result.stdout or str(bad) in result.stdout, "the error record is written"
+    assert "not one of the options" in result.stdout

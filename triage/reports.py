@@ -170,14 +170,22 @@ def make_writer(fmt: str, out: TextIO, compare: bool = False) -> Writer:
 
 
 class DiffWriter:
-    """For --compare-rules: only the records whose result changed, old -> new."""
+    """For --compare-rules: the records whose result changed, old -> new, and every error record
+    (a record that could not be checked is never dropped)."""
 
     def __init__(self, out: TextIO, fmt: str):
         self.out, self.fmt = out, fmt
         self.counts: Counter = Counter()
         self.changes: list[dict] = []
+        self.errors: list[tuple[str, str]] = []
 
     def add(self, outcome: Outcome) -> None:
+        if outcome.error is not None:
+            if self.fmt == "jsonl":
+                self.out.write(_encode(outcome.record()) + "\n")
+            else:
+                self.errors.append((_label(outcome), outcome.error))
+            return
         if outcome.change() is None:
             return
         change = outcome.change_record()
@@ -202,6 +210,8 @@ class DiffWriter:
                 w(f"; advice {', '.join(old['advice']) or 'none'} -> {', '.join(new['advice']) or 'none'}")
             w(f"; rules only before: {', '.join(c['rules_only_old']) or 'none'}; "
               f"only now: {', '.join(c['rules_only_new']) or 'none'}\n")
+        w("\n## Errors\n\n")
+        w("".join(f"- {_md(s)}: {_md(e)}\n" for s, e in self.errors) or "None.\n")
 
     def summary(self) -> str:
         return "changed: " + ", ".join(f"{self.counts[k]} {k}" for k in CHANGE_KINDS)

@@ -116,10 +116,7 @@ def run_batch(
 ) -> tuple[Tally, str | None]:
     """Check every input and write the outputs; (the tally, the --compare-rules summary or None)."""
     content = load_content(options.rules_dir)
-    try:
-        content.outcomes.for_region(options.region)  # an unknown region stops before any output is opened
-    except ValueError as exc:
-        raise TriageError(str(exc)) from None
+    content.outcomes.for_region(options.region)  # an unknown region stops before any output is opened
     if options.compare_rules:
         load_content(options.compare_rules)  # a broken old folder is reported before any work starts
     try:

@@ -14,7 +14,6 @@ from typing import Any
 
 from .answers import Answers, check_answers, coerce_answers, drop_hidden, to_fact, visible_answers
 from .engines import Engine, make_engine
-from .errors import TriageError
 from .model import NOT_SURE, AdviceItem, Content, Outcomes, Rule, Source, time_matters, urgency_rank
 from .operators import flag_key
 from .questiontypes import answer_text
@@ -101,11 +100,8 @@ class Triage:
 
     def __init__(self, content: Content, engine: Engine | str | None = None, region: str | None = None):
         self.content = content
-        try:
-            self.outcomes = content.outcomes.for_region(region)
-            """The content's outcomes with the region's emergency number written in."""
-        except ValueError as exc:
-            raise TriageError(str(exc)) from None
+        self.outcomes = content.outcomes.for_region(region)
+        """The content's outcomes with the region's emergency number written in (TriageError if unknown)."""
         self.engine = engine if engine is not None and not isinstance(engine, str) else make_engine(content, engine)
         self._rule_by_id = {rule.id: rule for rule in content.rules}
         # Urgency reasons: red flags first, then the most urgent, then by id (fixed per rule).

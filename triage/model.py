@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from .errors import TriageError
+
 Urgency = Literal["self_care", "routine", "soon", "urgent", "emergency"]
 Classification = Literal["twitch", "cramp", "spasm", "unclear"]
 ResultFormat = Literal["text", "markdown", "html", "json"]
@@ -215,7 +217,7 @@ class Outcomes:
         """These outcomes with the region's emergency number written into the texts."""
         key = region.strip().lower() if region is not None else None
         if key is not None and key not in self.regions:
-            raise ValueError(f"unknown region {region!r}: use one of {', '.join(self.regions) or '(none declared)'}")
+            raise TriageError(f"unknown region {region!r}: use one of {', '.join(self.regions) or '(none declared)'}")
         number = self.numbers_unknown_region if key is None else self.regions[key].number
         return replace(
             self,

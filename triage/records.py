@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -26,7 +25,7 @@ from .answers import record_id
 from .errors import InputError
 from .jsonsafe import load_json
 from .model import Content
-from .textsafe import shown_escaped
+from .textsafe import escaped
 from .yamlsafe import decode_text
 
 ANSWER_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".csv")
@@ -194,15 +193,12 @@ def read_path(path: str, content: Content) -> Iterator[Record]:
             stream.close()
 
 
-_NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def printable_path(path: str) -> str:
     """A path that can be shown and written as UTF-8: odd bytes in file names become \\xNN
     escapes, and a backslash in a name is doubled, so `\\xff.yaml` and a file whose name is
     the byte 0xff stay two different sources."""
     text = os.fsencode(path).replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
-    return _NAME_CONTROL.sub(shown_escaped, text)  # no escape sequence or line break reaches a terminal
+    return escaped(text)  # no escape sequence or line break reaches a terminal
 
 
 def _check_pattern(pattern: str) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import html
 import json
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
@@ -20,7 +19,7 @@ from typing import Protocol, TextIO
 from .model import CLASSIFICATIONS, URGENCY_LEVELS, urgency_rank
 from .outcome import CHANGE_KINDS, Outcome
 from .render import markdown_text
-from .textsafe import escape_marks, plain, shown_escaped
+from .textsafe import escaped, plain
 
 
 class Writer(Protocol):
@@ -66,13 +65,12 @@ class CsvWriter:
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """What a spreadsheet may read as a formula (OWASP CSV injection)."""
-_CELL_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _cell(value: object) -> str:
     """A cell that is shown as text: no formula, no line break or control character inside."""
     raw = "" if value is None else str(value)
-    text = _CELL_CONTROL.sub(shown_escaped, escape_marks(raw))
+    text = escaped(raw)
     return "'" + text if raw[:1] in _FORMULA_STARTS or text[:1] in _FORMULA_STARTS else text
 
 

@@ -30,3 +30,12 @@ def plain(value: Any) -> str:
     """Text safe for a terminal, a spreadsheet or a page: control characters (escape sequences)
     removed, direction marks and unpaired surrogates shown as escapes."""
     return _CONTROL.sub("", escape_marks(value))
+
+
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escaped(value: Any) -> str:
+    """Text with every control character (line breaks and tabs too), direction mark and unpaired
+    surrogate shown as an escape: for file names and spreadsheet cells, which must stay one line."""
+    return _ANY_CONTROL.sub(shown_escaped, escape_marks(value))

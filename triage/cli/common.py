@@ -61,10 +61,13 @@ def stop_on_termination() -> Iterator[None]:
         yield
         return
 
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+
     def stop(signum: int, frame: object) -> None:
+        for n in names:  # a second signal must not interrupt the clean-up the first one starts
+            signal.signal(getattr(signal, n), signal.SIG_IGN)
         raise Stopped(signum)
 
-    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
     previous = {n: signal.signal(getattr(signal, n), stop) for n in names}
     try:
         yield

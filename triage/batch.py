@@ -68,10 +68,19 @@ def check_record(
             rendered = renderer.render(result, render)
         else:
             summary = summarize(triage, record.raw)
-        old = summarize(_checker(compare_rules, engine, region)[0], record.raw) if compare_rules else None
     except InputError as exc:
-        return Outcome(record.source, record.id, error="; ".join(p.message for p in exc.problems))
-    return Outcome(record.source, record.id, summary, rendered=rendered, old=old)
+        return Outcome(record.source, record.id, error=_problems_text(exc))
+    old, old_error = None, None
+    if compare_rules:
+        try:
+            old = summarize(_checker(compare_rules, engine, region)[0], record.raw)
+        except InputError as exc:  # the new rules accept it: a change to report, not an error
+            old_error = _problems_text(exc)
+    return Outcome(record.source, record.id, summary, rendered=rendered, old=old, old_error=old_error)
+
+
+def _problems_text(exc: InputError) -> str:
+    return "; ".join(p.message for p in exc.problems)
 
 
 def _check_chunk(records: list[Record], options: dict) -> list[Outcome]:

@@ -100,6 +100,10 @@ def open_output(path: str, mode: int | None = None) -> AtomicOutput | StreamOutp
     """The right way to write `path` (see the module docstring); OSError with a clear strerror when refused."""
     if path in STDOUT_NAMES:
         return StreamOutput(path)
+    if not path:
+        raise OSError(0, "the name is empty", path)
+    if path.endswith(("/", os.sep)) and not os.path.isdir(path):
+        raise OSError(0, "a file name cannot end with '/'", path)  # else the temporary file's name would be blamed
     try:
         info = os.stat(path)  # follows links: what would be written is what the link points to
     except FileNotFoundError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import re
 from typing import Any
 
@@ -39,6 +40,21 @@ _PLAIN = json.JSONDecoder(object_pairs_hook=_plain_object, parse_constant=_bad_c
 _LOCATED = json.JSONDecoder(object_pairs_hook=_located_object, parse_constant=_bad_constant)
 
 
+def _int_or_too_large(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:  # Python's digit limit (4,300 by default)
+        return math.inf  # "a number too large to use", named at its field like any other bad answer
+
+
+# Used only when a first parse met such a number, so the ordinary parse keeps its C fast path.
+_HUGE_INTS = {
+    decoder: json.JSONDecoder(object_pairs_hook=decoder.object_pairs_hook, parse_constant=_bad_constant,
+                              parse_int=_int_or_too_large)
+    for decoder in (_PLAIN, _LOCATED)
+}
+
+
 def _decode(decoder: json.JSONDecoder, text: str) -> Any:
     if text.startswith("\ufeff"):  # as json.loads says it (decode alone would say "Expecting value")
         raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
@@ -52,8 +68,14 @@ def load_json(text: str, path: str, locate: bool = True) -> Any:
     (worth it for a file a person edits, not for a line of JSON Lines, whose plain dicts are
     also cheap to send to worker processes).
     """
+    decoder = _LOCATED if locate else _PLAIN
     try:
-        value = _decode(_LOCATED if locate else _PLAIN, text)
+        try:
+            value = _decode(decoder, text)
+        except ValueError as exc:
+            if "integer string conversion" not in str(exc):
+                raise
+            value = _decode(_HUGE_INTS[decoder], text)
     except json.JSONDecodeError as exc:
         raise InputError([Problem(path, exc.lineno, exc.colno, f"JSON syntax error: {exc.msg}")]) from None
     except ValueError as exc:

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from .model import urgency_rank
 
-ChangeKind = Literal["more urgent", "less urgent", "reclassified", "advice changed"]
-CHANGE_KINDS: tuple[ChangeKind, ...] = ("more urgent", "less urgent", "reclassified", "advice changed")
+ChangeKind = Literal["more urgent", "less urgent", "reclassified", "advice changed", "accepted now"]
+CHANGE_KINDS: tuple[ChangeKind, ...] = ("more urgent", "less urgent", "reclassified", "advice changed", "accepted now")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class Outcome:
     """The full result in the --out-dir format, when asked for."""
     old: Summary | None = None
     """The result under the old rules, with --compare-rules."""
+    old_error: str | None = None
+    """Why the old rules could not check an answer set the new ones accept (--compare-rules)."""
 
     @property
     def ok(self) -> bool:
@@ -64,6 +66,8 @@ class Outcome:
     def change(self) -> ChangeKind | None:
         """How the result changed between the old and the new rules, or None."""
         new, old = self.summary, self.old
+        if new is not None and self.old_error is not None:
+            return "accepted now"  # e.g. an answer to a question the old questionnaire did not have
         if new is None or old is None:
             return None
         step = urgency_rank(new.urgency) - urgency_rank(old.urgency)
@@ -79,18 +83,19 @@ class Outcome:
 
     def change_record(self) -> dict[str, Any]:
         """The public form of a change (only for outcomes whose `change()` is not None)."""
-        assert self.summary is not None and self.old is not None
+        assert self.summary is not None and (self.old is not None or self.old_error is not None)
         new, old = self.summary, self.old
 
         def brief(s: Summary) -> dict[str, Any]:
             return {"classification": s.classification, "urgency": s.urgency, "advice": list(s.advice)}
 
+        old_rules = set(old.fired_rules) if old else set()
         return {
             "source": self.source,
             "id": self.id,
             "change": self.change(),
-            "old": brief(old),
+            "old": brief(old) if old else {"error": self.old_error},
             "new": brief(new),
-            "rules_only_old": sorted(set(old.fired_rules) - set(new.fired_rules)),
-            "rules_only_new": sorted(set(new.fired_rules) - set(old.fired_rules)),
+            "rules_only_old": sorted(old_rules - set(new.fired_rules)),
+            "rules_only_new": sorted(set(new.fired_rules) - old_rules),
         }

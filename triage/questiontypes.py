@@ -9,6 +9,7 @@ compares loosely; see docs/design.md). Adding a question type means adding one e
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,10 @@ def describe_kind(value: Any) -> str:
     lines go to terminals, logs and batch error records)."""
     if isinstance(value, bool):
         return "a yes or no"
+    if isinstance(value, float) and math.isnan(value):
+        return "a value that is not a number (NaN)"
+    if isinstance(value, float) and math.isinf(value):
+        return "a number too large to use"
     if isinstance(value, (int, float)):
         return "a number"
     if isinstance(value, str):

@@ -86,14 +86,37 @@ def _error_text_with_place(exc: InputError) -> str:
     return f"line {problem.line}, column {problem.column}: {problem.message}{more}"
 
 
+def _raw_lines(stream: BinaryIO, limit: int) -> Iterator[bytes | None]:
+    """Each line's bytes, or None for a line longer than `limit` (skipped without being held).
+
+    A line ends at LF, CR LF or a lone CR (files saved by old Mac programs), as `bytes.splitlines`
+    has it; the stream is read in 64 KiB blocks, so memory stays bounded on any input.
+    """
+    pending, skipping, drop_lf = b"", False, False
+    while block := stream.read(1 << 16):
+        if drop_lf and block.startswith(b"\n"):
+            block = block[1:]  # the second half of a CR LF split between two blocks
+        lines = (pending + block).splitlines(keepends=True)
+        pending = lines.pop() if lines and not lines[-1].endswith((b"\n", b"\r")) else b""
+        drop_lf = not pending and bool(lines) and lines[-1].endswith(b"\r")
+        for line in lines:
+            if skipping:
+                skipping = False  # the end of an overlong line, already reported
+                continue
+            yield None if len(line.rstrip(b"\r\n")) > limit else line
+        if skipping:
+            pending = b""
+        elif len(pending) > limit:
+            yield None
+            skipping, pending = True, b""
+    if pending and not skipping:
+        yield None if len(pending) > limit else pending
+
+
 def _lines(stream: BinaryIO, path: str) -> Iterator[tuple[int, str | None, str | None]]:
     """(line number, text, error) for each non-empty line, without loading the whole file."""
-    for number, data in enumerate(iter(lambda: stream.readline(MAX_LINE + 2), b""), 1):
-        if len(data.rstrip(b"\r\n")) > MAX_LINE:
-            while not data.endswith(b"\n"):  # skip the rest of this line in bounded pieces
-                data = stream.readline(MAX_LINE)
-                if not data:
-                    break
+    for number, data in enumerate(_raw_lines(stream, MAX_LINE), 1):
+        if data is None:
             yield number, None, f"the line is longer than {MAX_LINE // 1024} KiB"
             continue
         try:
@@ -115,10 +138,20 @@ def read_jsonl(stream: BinaryIO, path: str, content: Content) -> Iterator[Record
         yield Record(path, error="the file has no answer records")
 
 
+def _csv_error(exc: csv.Error, first_line: int, last_line: int) -> str:
+    if "unexpected end of data" in str(exc):  # the only way a row can take the rest of the file
+        return (f"a quote opened in this row (line {first_line}) is never closed, so lines "
+                f"{first_line} to {last_line} could not be read as answer rows")
+    if "expected after" in str(exc):
+        return (f"a quote in the middle of a cell (line {first_line}): put the whole cell in quotes "
+                "and write each quote inside it twice")
+    return f"unreadable CSV row (line {first_line}): {exc}"
+
+
 def read_csv(stream: BinaryIO, path: str, content: Content) -> Iterator[Record]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
     try:
-        reader = csv.reader(text)
+        reader = csv.reader(text, strict=True)  # a stray quote is this row's error, not a silent merge
         try:
             header = next(reader, None)
         except csv.Error as exc:
@@ -136,6 +169,7 @@ def read_csv(stream: BinaryIO, path: str, content: Content) -> Iterator[Record]:
         multi = {q.id for q in content.questions if q.type == "multi"}
         row_number = 1
         while True:
+            first_line = reader.line_num + 1
             try:
                 row = next(reader)
             except StopIteration:
@@ -144,7 +178,7 @@ def read_csv(stream: BinaryIO, path: str, content: Content) -> Iterator[Record]:
                 return
             except csv.Error as exc:
                 row_number += 1
-                yield Record(f"{path}:row {row_number}", error=f"unreadable CSV row: {exc}")
+                yield Record(f"{path}:row {row_number}", error=_csv_error(exc, first_line, reader.line_num))
                 continue
             row_number += 1
             source = f"{path}:row {row_number}"
@@ -207,10 +241,23 @@ def _check_pattern(pattern: str) -> None:
         raise InputError(f"--pattern {pattern[:80]!r} cannot be used: it must stay inside the folder (no '..', no leading '/')")
 
 
+def _unreadable_folders(root: str) -> list[tuple[str, str]]:
+    """(folder, why) for each folder under `root` (itself included) that cannot be listed:
+    `Path.rglob` skips those silently, and a skipped folder would be answer sets lost unseen."""
+    found: list[tuple[str, str]] = []
+
+    def note(exc: OSError) -> None:
+        found.append((str(exc.filename or root), f"cannot read this folder: {(exc.strerror or str(exc)).lower()}"))
+
+    for _ in os.walk(root, onerror=note):
+        pass
+    return found
+
+
 def expand(inputs: Iterable[str], pattern: str | None = None) -> Iterator[tuple[str, str | None]]:
     """(path, None) for files named directly and the answer files inside named folders
-    (recursively, sorted); (folder, why) for a folder with none, which becomes an error record
-    like a missing file, so the inputs after it are still read."""
+    (recursively, sorted); (folder, why) for a folder with none, or one that cannot be read,
+    which becomes an error record like a missing file, so the inputs after it are still read."""
     if pattern is not None:
         _check_pattern(pattern)
     for name in inputs:
@@ -222,10 +269,11 @@ def expand(inputs: Iterable[str], pattern: str | None = None) -> Iterator[tuple[
                 )
             except (ValueError, NotImplementedError) as exc:
                 raise InputError(f"--pattern {pattern!r} cannot be used: {exc}") from None
-            files = [str(p) for p in matches if p.is_file()]
-            if not files:
+            found: list[tuple[str, str | None]] = [(str(p), None) for p in matches if p.is_file()]
+            unreadable: list[tuple[str, str | None]] = list(_unreadable_folders(name))
+            if not found and not unreadable:
                 yield name, "no answer files in this folder" + (f" match {pattern!r}" if pattern else "")
-            yield from ((f, None) for f in files)
+            yield from sorted(found + unreadable, key=lambda entry: Path(entry[0]).parts)
         else:
             yield name, None
 

@@ -202,9 +202,9 @@ class DiffWriter:
         w("\n")
         for c in self.changes:
             old, new = c["old"], c["new"]
-            w(f"- **{_md(c['source'])}** ({c['change']}): {old['urgency']} {old['classification']} -> "
-              f"{new['urgency']} {new['classification']}")
-            if set(old["advice"]) != set(new["advice"]):
+            before = f"not accepted ({_md(old['error'])})" if "error" in old else f"{old['urgency']} {old['classification']}"
+            w(f"- **{_md(c['source'])}** ({c['change']}): {before} -> {new['urgency']} {new['classification']}")
+            if "error" not in old and set(old["advice"]) != set(new["advice"]):
                 w(f"; advice {', '.join(old['advice']) or 'none'} -> {', '.join(new['advice']) or 'none'}")
             w(f"; rules only before: {', '.join(c['rules_only_old']) or 'none'}; "
               f"only now: {', '.join(c['rules_only_new']) or 'none'}\n")

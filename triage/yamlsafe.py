@@ -104,9 +104,15 @@ _Loader.add_implicit_resolver(
 )
 # Only scalar nodes reach this constructor: _build handles mappings and sequences itself, and
 # _fast_scalar passes a ScalarNode.
-_Loader.add_constructor(
-    "tag:yaml.org,2002:int", lambda loader, node: int(loader.construct_scalar(cast(yaml.ScalarNode, node)), 10)
-)
+def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    text = str(loader.construct_scalar(cast(yaml.ScalarNode, node)))
+    try:
+        return int(text, 10)
+    except ValueError:  # the resolver let only digits through: this is Python's digit limit
+        raise ValueError(f"the number has too many digits ({len(text.lstrip('+-'))})") from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def read_text(path: str) -> str:

@@ -22,7 +22,7 @@ from ..errors import Interrupted, TriageError
 from ..files import write_private_atomically
 from ..model import BATCH_FORMATS, TEMPLATES, URGENCY_LEVELS, urgency_rank
 from ..questionnaire import emergency_message, run_questionnaire, summary
-from .common import TriageGroup, build, content_options, format_option, region_option
+from .common import PathName, TriageGroup, build, content_options, format_option, region_option
 from .rules import rules
 
 
@@ -43,7 +43,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("answers_file", type=click.Path(dir_okay=True, allow_dash=True))
+@click.argument("answers_file", type=PathName(dir_okay=True, allow_dash=True))
 @content_options
 @region_option
 @format_option
@@ -77,9 +77,9 @@ def check(
 @region_option
 @click.option("--format", "-f", "fmt", type=click.Choice(BATCH_FORMATS), default=None,
               help="jsonl (default when standard output is not a terminal), csv, report (Markdown) or html.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+@click.option("--output", "-o", type=PathName(dir_okay=False), default=None,
               help="Write to this file (atomically: the old file stays until the new one is complete).")
-@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+@click.option("--out-dir", type=PathName(file_okay=False), default=None,
               help="Also write each record's full result as its own file in this folder.")
 @click.option("--out-format", type=click.Choice(list(TEMPLATES)), default="text", show_default=True,
               help="Format of the files written to --out-dir.")
@@ -87,7 +87,7 @@ def check(
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Worker processes (default: all cores).")
 @click.option("--fail-on", type=click.Choice(URGENCY_LEVELS), default=None,
               help="Exit with code 1 when any record is at or above this urgency.")
-@click.option("--compare-rules", type=click.Path(file_okay=False, exists=True), default=None,
+@click.option("--compare-rules", type=PathName(file_okay=False, exists=True), default=None,
               help="Old content folder: list only the records whose result changed, old -> new (jsonl or report).")
 def batch(
     inputs: tuple[str, ...], rules_dir: str | None, engine: str | None, region: str | None, fmt: str | None,
@@ -157,18 +157,19 @@ class ClickPrompter:
 @content_options
 @region_option
 @format_option
-@click.option("--save", "save_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--save", "save_path", type=PathName(dir_okay=False), default=None,
               help="Save the answers to this file after every question (readable only by you).")
 @click.option("--save-format", type=click.Choice(SAVE_FORMATS), default="yaml", show_default=True,
               help="Save as YAML, plain JSON, or an HL7 FHIR R4 QuestionnaireResponse (JSON).")
-@click.option("--answers", "resume_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--answers", "resume_path", type=PathName(dir_okay=False), default=None,
               help="Start from the answers in this saved file (YAML, JSON or FHIR) and ask only the rest.")
 def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str, save_path: str | None,
         save_format: SaveFormat, resume_path: str | None) -> None:
     """Answer the questions in the terminal and get a result.
 
     Type the number of your answer. Type ? for help, back to go to the previous question,
-    or "not sure" where it is offered. Ctrl-C stops; with --save your answers are kept.
+    or "not sure" where it is offered. Ctrl-C or the end of input (Ctrl-D) stops, with exit
+    code 130; with --save your answers are kept.
 
     \b
     Examples:
@@ -237,7 +238,7 @@ def questionnaire() -> None:
 
 
 @questionnaire.command(name="export")
-@click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
+@click.option("--rules", "rules_dir", type=PathName(file_okay=False), default=None,
               help="Content folder to export instead of the built-in one.")
 @click.option("--fhir", "as_fhir", is_flag=True, required=True,
               help="Export as an HL7 FHIR R4 Questionnaire resource (JSON).")

@@ -25,10 +25,19 @@ from ..evaluate import Triage
 from ..files import write_atomically
 from ..model import FORMATS
 from ..render import Renderer
+from ..textsafe import escaped
 
 
 class TriageGroup(click.Group):
     """Turns library errors into a message on stderr and an exit code."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:  # the group's own options (`triage --bogus`)
+            _say_usage_error(exc)
+            sys.exit(exc.exit_code)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -47,10 +56,19 @@ class TriageGroup(click.Group):
             click.echo("", err=True)
             click.echo(f"triage: {interrupted.label}: {interrupted}", err=True)
             ctx.exit(interrupted.exit_code)
+        except click.UsageError as exc:  # a subcommand's options
+            _say_usage_error(exc)
+            ctx.exit(exc.exit_code)
         except TriageError as exc:
             for line in str(exc).splitlines() or [exc.__class__.__name__]:
                 click.echo(line if _has_place(line) else f"triage: {exc.label}: {line}", err=True)
             ctx.exit(exc.exit_code)
+
+
+def _say_usage_error(exc: click.UsageError) -> None:
+    """One line, like every other error (click's own form takes four)."""
+    command = exc.ctx.command_path if exc.ctx else "triage"
+    click.echo(f"triage: error: {escaped(exc.format_message())} (see '{command} --help')", err=True)
 
 
 @contextlib.contextmanager
@@ -81,11 +99,20 @@ def _has_place(line: str) -> bool:
     return head.count(":") >= 2 and head.rsplit(":", 2)[-1].isdigit()
 
 
+class PathName(click.Path):
+    """click.Path that also refuses an empty name (`-o ''` would otherwise mean "no output file")."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value in ("", b""):
+            self.fail("the name is empty", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def content_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--rules and --engine, shared by every command that evaluates answers."""
 
     @click.option(
-        "--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
+        "--rules", "rules_dir", type=PathName(file_okay=False), default=None,
         help="Content folder to use instead of the built-in one (questionnaire, rules, templates).",
     )
     @click.option(

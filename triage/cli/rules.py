@@ -9,7 +9,7 @@ import click
 
 from ..answerfile import load_answers
 from ..content import load_content
-from .common import build, content_options, report, write_output
+from .common import PathName, build, content_options, report, write_output
 
 
 @click.group()
@@ -18,7 +18,7 @@ def rules() -> None:
 
 
 @rules.command()
-@click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
+@click.option("--rules", "rules_dir", type=PathName(file_okay=False), default=None,
               help="Content folder to check instead of the built-in one.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for people, json for machines.")
@@ -70,7 +70,7 @@ def test_cases(rules_dir: str | None, engine: str | None, verbose: bool) -> None
 
 
 @rules.command(name="explain")
-@click.argument("answers_file", type=click.Path(dir_okay=True))
+@click.argument("answers_file", type=PathName(dir_okay=True))
 @content_options
 def explain_command(answers_file: str, rules_dir: str | None, engine: str | None) -> None:
     """Show why each rule fired or not for one answer file, and how the result was chosen.
@@ -91,7 +91,7 @@ def explain_command(answers_file: str, rules_dir: str | None, engine: str | None
 
 @rules.command(name="lint")
 @content_options
-@click.option("--seeds", type=click.Path(file_okay=False, exists=True), default=None,
+@click.option("--seeds", type=PathName(file_okay=False, exists=True), default=None,
               help="Folder of source documents (*.txt): also report passages copied from them.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for people, json for machines.")
@@ -119,9 +119,9 @@ def lint_command(rules_dir: str | None, engine: str | None, seeds: str | None, f
 
 
 @rules.command(name="docs")
-@click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
+@click.option("--rules", "rules_dir", type=PathName(file_okay=False), default=None,
               help="Content folder to describe instead of the built-in one.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="docs/rules.md",
+@click.option("--output", "-o", type=PathName(dir_okay=False, allow_dash=True), default="docs/rules.md",
               show_default=True, help="Where to write the catalogue (- for standard output).")
 def docs_command(rules_dir: str | None, output: str) -> None:
     """Write a readable catalogue of every question, rule and advice item (Markdown).

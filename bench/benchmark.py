@@ -199,7 +199,9 @@ def child_jsonl(path: str, count: int, seed: int) -> dict:
 class Tree:
     def __init__(self, label: str, path: Path, work: Path):
         self.label, self.path = label, path
-        self.env = dict(os.environ, PYTHONPATH=str(path), PYTHONPYCACHEPREFIX=str(work / "pycache"))
+        self.env = dict(os.environ, PYTHONPATH=str(path), PYTHONPYCACHEPREFIX=str(work / "pycache"),
+                        TRIAGE_CACHE_DIR=str(work / "content-cache"))  # warmed by the first run, like a user's
+        self.env.pop("TRIAGE_NO_CACHE", None)
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.env.pop("PYTHONSAFEPATH", None)
         self.jsonl = work / f"answers-{label}.jsonl"

@@ -8,7 +8,10 @@ every property its full budget and keeps failing examples in .hypothesis/ for ma
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,12 @@ from hypothesis import HealthCheck, settings
 from triage import Triage, load_content
 from triage.engines.durable import available as durable_available
 from triage.render import Renderer
+
+# The content cache (triage.contentcache) goes to a folder of this test run, never the user's.
+_CACHE = tempfile.mkdtemp(prefix="triage-test-cache-")
+os.environ["TRIAGE_CACHE_DIR"] = _CACHE
+os.environ.pop("TRIAGE_NO_CACHE", None)
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
@@ -54,7 +63,7 @@ def mini():
 
 @pytest.fixture(scope="session")
 def engines(shipped):
-    """One Triage per engine over the shipped content (durable hosts are costly; share them)."""
+    """One Triage per engine over the shipped content (durable rulesets are costly; share them)."""
     built = {"python": Triage(shipped, "python")}
     if durable_available():
         built["durable"] = Triage(shipped, "durable")

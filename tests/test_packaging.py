@@ -41,7 +41,7 @@ def test_license_fields():
 
 
 def test_durable_engine_missing_is_one_clear_line(runner, monkeypatch):
-    monkeypatch.setitem(sys.modules, "durable", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "durable_rules_engine", None)  # as if not installed
     example = sorted(EXAMPLES.glob("*.yaml"))[0]
     result = runner.invoke(cli, ["check", str(example), "--engine", "durable"])
     assert result.exit_code == 2

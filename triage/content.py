@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .conditions import flags_read
+from .contentcache import cached
 from .engines import durable
 from .errors import ContentError, InputError, Problem
 from .fieldcheck import UNREADABLE, Checker, ConditionReader, kind_of
@@ -321,6 +322,13 @@ def load_content(root: str | os.PathLike | None = None) -> Content:
     problems.extend(links_out_of(root))
     if problems:
         raise ContentError(problems)
+    files = [root / name for name in required] + rule_files(root)
+    return cached(root, files, lambda key: _load_checked(root, key), Content)
+
+
+def _load_checked(root: Path, cache_key: str | None) -> Content:
+    """Read and check every file: the slow part of start-up, which `cached` skips when nothing changed."""
+    problems: list[Problem] = []
     questions = read_questions(root / "questionnaire.yaml", _load(root / "questionnaire.yaml", problems), problems)
     if questions is None:  # rules cannot be checked without the questions they read
         raise ContentError(problems)
@@ -344,7 +352,8 @@ def load_content(root: str | os.PathLike | None = None) -> Content:
     _check_fact_size(questions, rules, root, problems)
     if problems or outcomes is None:
         raise ContentError(problems)
-    return Content(root, tuple(questions), tuple(sorted(rules, key=lambda r: r.id)), advice, sources, outcomes)
+    return Content(root, tuple(questions), tuple(sorted(rules, key=lambda r: r.id)), advice, sources, outcomes,
+                   cache_key=cache_key)
 
 
 def _check_fact_size(questions: list[Question], rules: list[Rule], root: Path, problems: list[Problem]) -> None:

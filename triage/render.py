@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from .contentcache import cache_dir, template_prefix
 from .errors import ContentError, Problem, TriageError
 from .evaluate import Result
 from .model import FORMATS, TEMPLATES, Content
@@ -114,6 +115,12 @@ def _budgeted_range(*args: int) -> range:
 _RANGE_BUDGET: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("range_budget", default=None)
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates beside the content cache (`triage.contentcache`), keyed by their text."""
+    folder = cache_dir()
+    return jinja2.FileSystemBytecodeCache(str(folder), template_prefix() + "%s.cache") if folder else None
+
+
 def make_environment(template_dir: Path) -> ImmutableSandboxedEnvironment:
     env = BoundedSandbox(
         loader=ContainedLoader(str(template_dir)),
@@ -123,6 +130,7 @@ def make_environment(template_dir: Path) -> ImmutableSandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         optimized=False,  # constant folding finds little in these templates and costs a sixth of start-up's compile
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters["plain"] = plain
     env.filters["md"] = markdown_text

@@ -1,10 +1,12 @@
 """The durable-rules engine, and everything this project knows about durable-rules.
 
 The pattern (docs/design.md, "durable-rules"): a ruleset built from data once, one fact under
-one fixed session, assert / collect / retract, host timers off, a positive guard in every
-rule. It collects the due actions' rule names from the compiled network directly instead of
-running one Python callback per fired rule. The private calls this relies on, and the tests
-that guard them, are listed in docs/durable-rules-internals.md.
+one fixed session, assert / collect / retract, a positive guard in every rule. It uses
+durable-rules' compiled network (the native `durable_rules_engine` module) directly: the
+ruleset is created from its JSON and the due actions' rule names are collected without a
+Python host, so no timer thread starts and no Python callback runs per fired rule. The
+private calls this relies on, and the tests that guard them, are listed in
+docs/durable-rules-internals.md.
 
 The limits below are durable-rules' own; the content loader and the answer coercer apply
 them to every engine, so both engines always see the same facts.
@@ -15,8 +17,10 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
+from ..contentcache import derived
 from ..errors import ContentError, Problem, TriageError
 from ..model import All, AnyOf, Compare, Condition, Content, Flag, Not, Question, Rule
 from ..operators import flag_key, join, operator, present
@@ -36,7 +40,7 @@ _names = itertools.count(1)
 def available() -> bool:
     """Whether durable-rules is installed and imports (it does not on Python 3.13 and later)."""
     try:
-        import durable.engine  # noqa: F401
+        import durable_rules_engine  # noqa: F401
     except Exception:  # ImportError, or the undefined-symbol error on Python 3.13+
         return False
     return True
@@ -68,17 +72,16 @@ def to_durable(condition: Condition, negate: bool = False) -> dict:
             raise TypeError(f"not a condition: {condition!r}")
 
 
-def _definition(rules: tuple[Rule, ...] | list[Rule], conditions: dict[str, dict] | None = None) -> dict:
-    """The ruleset as durable-rules data (a fresh dict: set_rulesets changes what it is given).
+def _definition(rules: tuple[Rule, ...] | list[Rule], conditions: dict[str, dict] | None = None) -> str:
+    """The ruleset as durable-rules' JSON: each rule one pattern, guard first, and no action.
 
     `conditions`: each rule's `to_durable` form by rule id, where the caller has made them already.
     """
     definition = {}
     for rule in rules:
         when = conditions[rule.id] if conditions is not None else to_durable(rule.when)
-        guard = [{"_kind": _GUARD_KIND}, {"_stage": rule.stage}, when]
-        definition[rule.id] = {"all": [{"m": {"$and": guard}}], "run": rule.id}
-    return definition
+        definition[rule.id] = {"all": [{"m": {"$and": [{"_kind": _GUARD_KIND}, {"_stage": rule.stage}, when]}}]}
+    return json.dumps(definition, ensure_ascii=False)
 
 
 def fields_read(expression: Any) -> set[str]:
@@ -93,23 +96,14 @@ def fields_read(expression: Any) -> set[str]:
     return found
 
 
-def _no_action(_closure: Any) -> None:
-    """Stands for every rule's action: matching() completes actions without running them."""
-
-
-def _quiet_host_class() -> type:
-    from durable import engine as durable_engine
-
-    class QuietHost(durable_engine.Host):
-        """A host that starts no timer threads; its actions are never run (see matching)."""
-
-        def get_action(self, action_name: str) -> Any:
-            return _no_action
-
-        def _run(self) -> None:  # no self-rescheduling timer threads (design note, "threads")
-            pass
-
-    return QuietHost
+def _plan(content: Content) -> tuple[str, dict[int, frozenset[str]]]:
+    """The ruleset's JSON, and the fact fields each stage's rules read (kept with cached content)."""
+    conditions = {rule.id: to_durable(rule.when) for rule in content.rules}
+    by_stage: dict[int, list[Rule]] = {}
+    for rule in content.rules:
+        by_stage.setdefault(rule.stage, []).append(rule)
+    fields = {stage: frozenset(fields_read([conditions[r.id] for r in rules])) for stage, rules in by_stage.items()}
+    return _definition(content.rules, conditions), fields
 
 
 class DurableEngine:
@@ -117,27 +111,21 @@ class DurableEngine:
 
     def __init__(self, content: Content):
         try:
-            host_class = _quiet_host_class()
             import durable_rules_engine
         except Exception as exc:
             raise TriageError(_why_missing(exc)) from None
-        conditions = {rule.id: to_durable(rule.when) for rule in content.rules}
-        by_stage: dict[int, list[Rule]] = {}
-        for rule in content.rules:
-            by_stage.setdefault(rule.stage, []).append(rule)
-        # Read before set_rulesets, which changes the data it is given.
-        self._fields = {
-            stage: frozenset(fields_read([conditions[r.id] for r in rules])) for stage, rules in by_stage.items()
-        }
-        self._host = host_class()
-        self._ruleset = f"triage{next(_names)}"
-        try:
-            self._host.set_rulesets({self._ruleset: _definition(content.rules, conditions)})
-        except Exception as exc:  # durable-rules refuses conditions it cannot compile
-            raise ContentError(_too_complex(content, host_class, exc)) from None
         self._native = durable_rules_engine
+        definition, self._fields = derived(content.cache_key, "durable", lambda: _plan(content), tuple)
+        try:
+            self._handle = self._create(definition)
+        except Exception as exc:  # durable-rules refuses conditions it cannot compile
+            raise ContentError(_too_complex(content, self._create, exc)) from None
         self._rule_ids = frozenset(rule.id for rule in content.rules)
-        self._handle = self._host.get_ruleset(self._ruleset)._handle
+
+    def _create(self, definition: str) -> int:
+        """A ruleset in durable-rules' compiled network, straight from its JSON (no Python host:
+        no timer threads, no action callbacks, no `durable.engine` and `logging` to import)."""
+        return int(self._native.create_ruleset(f"triage{next(_names)}", definition))
 
     def matching(self, fact: dict, stage: int) -> set[str]:
         """Assert the fact, collect the names of the rules whose actions are due, retract it.
@@ -189,7 +177,7 @@ class DurableEngine:
     def stored_facts(self) -> list:
         """Facts the engine still holds for its session (always empty between evaluations)."""
         try:
-            return list(self._host.get_ruleset(self._ruleset).get_facts(_SESSION))
+            return list(json.loads(self._native.get_facts(self._handle, _SESSION)))
         except Exception:  # no state yet: nothing has ever been stored
             return []
 
@@ -206,12 +194,12 @@ def _why_missing(exc: Exception) -> str:
     return f"the durable engine cannot be used on this Python ({exc.__class__.__name__}); use --engine python (same results)"
 
 
-def _too_complex(content: Content, host_class: type, exc: Exception) -> list[Problem]:
+def _too_complex(content: Content, create: Callable[[str], int], exc: Exception) -> list[Problem]:
     """Which rules durable-rules cannot compile, tried one at a time."""
     problems = []
     for rule in content.rules:
         try:
-            host_class().set_rulesets({f"triage{next(_names)}": _definition([rule])})
+            create(_definition([rule]))
         except Exception:
             problems.append(Problem(
                 rule.path, rule.line, 1,

@@ -1,0 +1,127 @@
+"""The content cache (triage.contentcache): faster start-up that never changes a result.
+
+Every test gives the cache a folder of its own and watches what the library and the CLI do:
+an edit to any content file is seen at once (even one that keeps the size and the time), bad
+content is never cached, and a cache entry that is damaged or that someone else could have
+written is never used.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from triage import Triage, load_content
+from triage.cli import cli
+from triage.errors import ContentError
+
+from .conftest import ENGINES, MINI, SHIPPED
+
+LONG_CRAMP = {"feeling": "locked", "minutes": 25, "stretch_helps": "no"}
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("TRIAGE_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def content_copy(tmp_path) -> Path:
+    copy = tmp_path / "content"
+    shutil.copytree(MINI, copy)
+    return copy
+
+
+def _entries(cache: Path) -> list[Path]:
+    return sorted(p for p in cache.glob("content-*.pickle") if not p.stem.endswith("-durable"))
+
+
+def test_a_second_load_comes_from_the_private_cache_and_is_the_same(cache):
+    first = load_content(SHIPPED)
+    [entry] = _entries(cache)
+    assert oct(cache.stat().st_mode & 0o777) == "0o700" and oct(entry.stat().st_mode & 0o777) == "0o600"
+    with entry.open("rb") as file:
+        assert pickle.load(file) == first  # noqa: S301 - the test's own cache
+    assert load_content(SHIPPED) == first
+    assert _entries(cache) == [entry]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_edit_that_keeps_size_and_time_is_still_seen(cache, content_copy, engine):
+    rules = content_copy / "rules" / "a.yaml"
+    assert Triage(load_content(content_copy), engine).evaluate(LONG_CRAMP).urgency == "routine"
+    before = rules.stat()
+    rules.write_text(rules.read_text().replace("at_least: 30", "at_least: 20"))  # same size
+    os.utime(rules, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert rules.stat().st_size == before.st_size
+    assert Triage(load_content(content_copy), engine).evaluate(LONG_CRAMP).urgency == "urgent"
+
+
+def test_content_with_problems_is_never_cached_and_always_reported(cache, content_copy):
+    rules = content_copy / "rules" / "a.yaml"
+    rules.write_text(rules.read_text().replace("at_least: 30", "at_most: lots"))
+    for _ in range(2):
+        with pytest.raises(ContentError) as caught:
+            load_content(content_copy)
+        assert "a.yaml:12:" in str(caught.value)
+    assert _entries(cache) == []
+
+
+def test_a_damaged_entry_is_rebuilt(cache):
+    expected = load_content(SHIPPED)
+    [entry] = _entries(cache)
+    entry.write_bytes(b"not a pickle")
+    assert load_content(SHIPPED) == expected
+    with entry.open("rb") as file:
+        assert pickle.load(file) == expected  # noqa: S301 - written again
+
+
+def test_an_entry_others_could_have_written_is_never_read(cache, content_copy):
+    """A planted entry (here: other content under the right name) is used only when it is
+    private: a file writable by the group or others, or a shared folder, is passed over."""
+    real = load_content(content_copy)
+    [entry] = _entries(cache)
+    planted = load_content(SHIPPED)
+    entry.write_bytes(pickle.dumps(planted))
+    entry.chmod(0o664)
+    assert load_content(content_copy) == real
+    entry.write_bytes(pickle.dumps(planted))
+    entry.chmod(0o600)
+    cache.chmod(0o777)
+    assert load_content(content_copy) == real
+    cache.chmod(0o700)
+    assert load_content(content_copy) == planted, "the same entry, private, is read: the checks above are what refused it"
+
+
+def test_turned_off_or_unusable_the_cache_writes_nothing_and_costs_nothing(runner, tmp_path, monkeypatch):
+    example = sorted((SHIPPED.parent / "examples").glob("*.json"))[0]
+    expected = runner.invoke(cli, ["check", str(example)]).stdout
+    monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path / "off"))
+    monkeypatch.setenv("TRIAGE_NO_CACHE", "1")
+    assert runner.invoke(cli, ["check", str(example)]).stdout == expected
+    assert not (tmp_path / "off").exists()
+    monkeypatch.delenv("TRIAGE_NO_CACHE")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for unusable in (blocker, blocker / "below", "relative/folder"):
+        monkeypatch.setenv("TRIAGE_CACHE_DIR", str(unusable))
+        result = runner.invoke(cli, ["check", str(example)])
+        assert (result.exit_code, result.stdout, result.stderr) == (0, expected, "")
+    assert not Path("relative").exists()
+
+
+def test_an_edited_template_is_used_at_once(runner, cache, content_copy, tmp_path):
+    answers = tmp_path / "a.yaml"
+    answers.write_text("feeling: locked\nminutes: 3\n")
+    args = ["check", str(answers), "--rules", str(content_copy)]
+    first = runner.invoke(cli, args)
+    assert first.exit_code == 0 and list(cache.glob("template-*.cache"))
+    template = content_copy / "templates" / "result.text.j2"
+    template.write_text("EDITED " + template.read_text())
+    assert runner.invoke(cli, args).stdout == "EDITED " + first.stdout

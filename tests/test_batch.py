@@ -377,6 +377,16 @@ def test_a_deeply_nested_file_is_one_error_record_with_any_number_of_jobs(runner
     assert records[0]["error"] == "the data is nested more than 40 levels deep" and records[1]["ok"] is True
 
 
+@pytest.mark.parametrize("levels", [40, 600])
+def test_a_deeply_nested_json_lines_record_is_an_error_record(runner, tmp_path, levels):
+    """41 levels (the mapping and 40 lists) is the least that is refused."""
+    lines = tmp_path / "deep.jsonl"
+    lines.write_text('{"feeling": "flicker", "x": ' + "[" * levels + "]" * levels + '}\n{"feeling": "flicker"}\n')
+    result = runner.invoke(cli, ["batch", str(lines), "--rules", str(MINI), "-j", "1", "-f", "jsonl"])
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records[0]["error"] == "the data is nested more than 40 levels deep" and records[1]["ok"] is True
+
+
 def test_skipping_an_endless_line_uses_bounded_memory(tmp_path):
     """/dev/zero-like input: one line that never ends. Memory stays bounded (the process is
     limited to 300 MB of address space beyond start-up) and the run ends when the input does."""

@@ -73,12 +73,15 @@ def nested_deeper_than(data: Any, limit: int) -> bool:
     return False
 
 
-def answer_sets(content: Content, data: Any, path: str) -> Iterator[tuple[str | None, dict | AnswerError]]:
+def answer_sets(
+    content: Content, data: Any, path: str, check_depth: bool = True,
+) -> Iterator[tuple[str | None, dict | AnswerError]]:
     """(where in the document, or None for a plain mapping; raw answers or why they cannot be read).
 
     A plain mapping is one answer set; a QuestionnaireResponse is one; a Bundle is one per entry.
+    `check_depth=False` where the caller knows the data cannot nest deeper than MAX_DEPTH.
     """
-    if nested_deeper_than(data, MAX_DEPTH):  # no answer set is this deep; it could not even be passed to a worker
+    if check_depth and nested_deeper_than(data, MAX_DEPTH):  # no answer set is this deep; it could not even be passed to a worker
         yield None, AnswerError([Problem(path, 1, 1, f"the data is nested more than {MAX_DEPTH} levels deep")])
         return
     if is_fhir(data):

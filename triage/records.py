@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import answerfile
-from .answerfile import answer_sets
+from .answerfile import MAX_DEPTH, answer_sets
 from .answers import record_id
 from .errors import InputError
 from .jsonsafe import load_json
@@ -53,7 +53,10 @@ class Record:
             return Record(self.source, error=exc.problems[0].message)
         if isinstance(data, dict) and data.get("resourceType") == "Bundle":
             return Record(self.source, error="a FHIR Bundle in a JSON Lines file: put each Bundle in a .json file of its own")
-        (record,) = _from_data(self.source, data, content, self.source)
+        # Each level of nesting opens a bracket: with few brackets in the text (strings may hold
+        # some, so this only over-counts), the data cannot be deep, and the walk is skipped.
+        shallow = self.text.count("{") + self.text.count("[") <= MAX_DEPTH
+        (record,) = _from_data(self.source, data, content, self.source, check_depth=not shallow)
         return record
 
 
@@ -61,9 +64,9 @@ def _error_text(exc: InputError) -> str:
     return "; ".join(p.message for p in exc.problems)
 
 
-def _from_data(source: str, data: Any, content: Content, path: str) -> Iterator[Record]:
+def _from_data(source: str, data: Any, content: Content, path: str, check_depth: bool = True) -> Iterator[Record]:
     """The answer sets in one parsed document, each as a record or an error record."""
-    for where, raw in answer_sets(content, data, path):
+    for where, raw in answer_sets(content, data, path, check_depth):
         place = f"{source} {where}" if where else source
         if isinstance(raw, InputError):
             yield Record(place, error=_error_text(raw))
@@ -231,6 +234,8 @@ def printable_path(path: str) -> str:
     """A path that can be shown and written as UTF-8: odd bytes in file names become \\xNN
     escapes, and a backslash in a name is doubled, so `\\xff.yaml` and a file whose name is
     the byte 0xff stay two different sources."""
+    if path.isascii() and path.isprintable() and "\\" not in path:  # the usual name: nothing to escape
+        return path
     text = os.fsencode(path).replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
     return escaped(text)  # no escape sequence or line break reaches a terminal
 

@@ -138,7 +138,7 @@ def run_batch(
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # only a new folder gets the mode
         outcomes = run(
             read_all(options.inputs, content, options.pattern), options.jobs,
-            rules_dir=options.rules_dir, engine=options.engine,
+            freeze=True, rules_dir=options.rules_dir, engine=options.engine,
             render=options.out_format if folder else None, compare_rules=options.compare_rules, region=options.region,
         )
         for outcome in outcomes:

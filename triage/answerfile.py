@@ -92,6 +92,9 @@ def answer_sets(
         except AnswerError as exc:
             yield None, exc
             return
+        except (AttributeError, TypeError, KeyError, ValueError):  # a shape the reader did not foresee
+            yield None, AnswerError([Problem(path, 1, 1, "the FHIR resource has a shape this tool cannot read")])
+            return
         yield from found
         return
     if data is None:
@@ -120,13 +123,15 @@ def load_answers(content: Content, path: str) -> Answers:
     return answers_from_data(content, read_document(path), "<stdin>" if path == STDIN else path)
 
 
-def dump_answers(content: Content, answers: Answers, fmt: SaveFormat = "yaml") -> str:
-    """Answers as the text of an answer file in the chosen format."""
+def dump_answers(content: Content, answers: Answers, fmt: SaveFormat = "yaml", complete: bool = True) -> str:
+    """Answers as the text of an answer file in the chosen format (`complete=False`: a partial
+    save, which FHIR marks in-progress)."""
     match fmt:
         case "fhir":
             from .fhir import answers_to_response
 
-            return json.dumps(answers_to_response(content, answers), indent=2, ensure_ascii=False) + "\n"
+            response = answers_to_response(content, answers, complete=complete)
+            return json.dumps(response, indent=2, ensure_ascii=False) + "\n"
         case "json":
             return json.dumps(to_plain(answers), indent=2, ensure_ascii=False) + "\n"
         case "yaml":

@@ -90,8 +90,25 @@ def visible(question: Question, answers: Answers) -> bool:
 
 
 def drop_hidden(content: Content, answers: Answers) -> Answers:
-    """Answers to questions whose show_if is false are not used (as if never asked)."""
+    """Answers to questions whose show_if is false are not used (as if never asked), except
+    a warning sign that was marked (see `names_a_sign`)."""
     return visible_answers(content, answers)[0]
+
+
+def names_a_sign(question: Question, value: Any) -> bool:
+    """Whether an answer to an alarm question marks a warning sign (not "none", not "not sure").
+
+    Such an answer always counts, even where its question's show_if is false: a saved file
+    that says "a fit (seizure)" must never get self-care because an earlier answer would have
+    skipped the question.
+    """
+    if not question.alarm:
+        return False
+    if isinstance(value, bool):
+        return value
+    picked = value if isinstance(value, list) else [value]
+    exclusive = {o.id for o in question.options if o.exclusive}
+    return any(isinstance(v, str) and v != NOT_SURE and v not in exclusive for v in picked)
 
 
 def visible_answers(content: Content, answers: Answers) -> tuple[Answers, dict[str, Any]]:
@@ -99,7 +116,9 @@ def visible_answers(content: Content, answers: Answers) -> tuple[Answers, dict[s
     kept: Answers = {}
     fact: dict[str, Any] = {}
     for q in content.questions:
-        if q.id in answers and (q.show_if is None or compile_condition(q.show_if)(fact)):
+        if q.id in answers and (
+            q.show_if is None or compile_condition(q.show_if)(fact) or names_a_sign(q, answers[q.id])
+        ):
             kept[q.id] = answers[q.id]
             _add(fact, q.id, kept[q.id])
     return kept, fact

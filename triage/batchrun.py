@@ -21,7 +21,7 @@ from typing import TextIO
 from .batch import run
 from .content import load_content
 from .errors import InputError, TriageError
-from .files import PRIVATE, AtomicOutput, open_output
+from .files import PRIVATE, AtomicOutput, open_output, refuse_overwriting
 from .model import URGENCY_LEVELS, urgency_rank
 from .outcome import Outcome
 from .records import read_all
@@ -120,6 +120,7 @@ def run_batch(
     if options.compare_rules:
         load_content(options.compare_rules)  # a broken old folder is reported before any work starts
     try:
+        refuse_overwriting(options.output, list(options.inputs))
         sink = open_output(options.output, PRIVATE) if options.output else None
     except OSError as exc:
         raise TriageError(f"cannot write {options.output}: {exc.strerror or exc}") from None

@@ -357,7 +357,12 @@ def _load_checked(root: Path, cache_key: str | None) -> Content:
 
 
 def _check_fact_size(questions: list[Question], rules: list[Rule], root: Path, problems: list[Problem]) -> None:
-    """Every engine sees the same facts, so durable-rules' field limit applies to all."""
+    """Every engine sees the same facts and rules, so durable-rules' limits apply to all."""
+    if len(rules) > durable.MAX_RULES:
+        problems.append(Problem(
+            str(root / "rules"), 1, 1,
+            f"the content has {len(rules)} rules; the engine can take at most {durable.MAX_RULES}",
+        ))
     fields = durable.fact_fields(questions, rules)
     if fields > durable.MAX_FACT_FIELDS:
         problems.append(Problem(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .textsafe import escaped
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -38,7 +40,8 @@ class InputError(TriageError):
         if isinstance(problems, str):
             problems = [Problem("", 0, 0, problems)]
         self.problems = sorted(problems)
-        lines = [p.message if not p.path else str(p) for p in self.problems[: self.SHOWN]]
+        # each problem one line, whatever a file name or id holds (line breaks, escape sequences)
+        lines = [escaped(p.message if not p.path else str(p)) for p in self.problems[: self.SHOWN]]
         if len(self.problems) > self.SHOWN:
             lines.append(f"... and {len(self.problems) - self.SHOWN} more problems like these")
         super().__init__("\n".join(lines))

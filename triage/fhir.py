@@ -172,8 +172,11 @@ def questionnaire_to_fhir(content: Content, url: str = QUESTIONNAIRE_URL) -> dic
     return {**head, **names, "item": [_item(content, q) for q in content.questions]}
 
 
-def answers_to_response(content: Content, answers: dict, questionnaire_url: str = QUESTIONNAIRE_URL) -> dict:
-    """Answers (raw or checked; checked here, so AnswerError on bad ones) as a QuestionnaireResponse."""
+def answers_to_response(
+    content: Content, answers: dict, questionnaire_url: str = QUESTIONNAIRE_URL, complete: bool = True,
+) -> dict:
+    """Answers (raw or checked; checked here, so AnswerError on bad ones) as a QuestionnaireResponse
+    (status "in-progress" while questions remain: `complete=False`)."""
     checked = check_answers(content, answers, "<answers>")
     items = []
     for q in content.questions:
@@ -186,7 +189,8 @@ def answers_to_response(content: Content, answers: dict, questionnaire_url: str 
             items.append(item)
     rid = record_id(answers)
     named = {"id": rid} if rid is not None and FHIR_ID.fullmatch(rid) else {}
-    resource = {"resourceType": "QuestionnaireResponse", **named, "questionnaire": questionnaire_url, "status": "completed"}
+    resource = {"resourceType": "QuestionnaireResponse", **named, "questionnaire": questionnaire_url,
+                "status": "completed" if complete else "in-progress"}
     return {**resource, "item": items} if items else resource
 
 
@@ -213,9 +217,11 @@ def _flatten(content: Content, items: Any, where: str, path: str) -> Iterator[di
 
 def _value(q: Question, answer: dict, where: str, path: str) -> Any:
     """One answer as a raw value check_answers understands."""
-    keys = [k for k in answer if k.startswith("value")]
+    keys = [k for k in answer if isinstance(k, str) and k.startswith("value")]  # YAML allows keys such as 1
     if not keys:
-        holders = [answer] + [v for k, v in answer.items() if k.startswith("_value") and isinstance(v, dict)]
+        holders = [answer] + [
+            v for k, v in answer.items() if isinstance(k, str) and k.startswith("_value") and isinstance(v, dict)
+        ]
         marks = [e for h in holders if isinstance(h.get("extension"), list) for e in h["extension"]]
         if any(isinstance(e, dict) and e.get("url") == ABSENT and e.get("valueCode") == NOT_SURE_REASON for e in marks):
             return NOT_SURE
@@ -225,7 +231,8 @@ def _value(q: Question, answer: dict, where: str, path: str) -> Any:
     key, value = keys[0], answer[keys[0]]
     if key == "valueCoding" and isinstance(value, dict) and isinstance(value.get("code"), str):
         if value.get("system", answer_system(q)) != answer_system(q):
-            raise _error(path, f"{where}: item {q.id!r}: code system {value['system']!r} is not {answer_system(q)!r}")
+            # the system is not shown: a form tool may have put free text there
+            raise _error(path, f"{where}: item {q.id!r}: the answer's code system is not {answer_system(q)!r}")
         code = value["code"]
         if code == NOT_SURE or q.type in ("choice", "multi"):
             return code

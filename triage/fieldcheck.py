@@ -58,6 +58,10 @@ class Checker:
         if not isinstance(value, str) or (key in data and not value.strip()):
             self.problem(data.where_value(key), f"{what}: {key!r} must be non-empty text, got {kind_of(value)}")
             return default
+        if not _is_unicode(value):
+            self.problem(data.where_value(key), f"{what}: {key!r} holds a character that is not valid Unicode "
+                                                "(a lone surrogate such as \\ud800); it could not be written out")
+            return default
         return value.strip()
 
     def flag(self, data: LocatedDict, key: str, what: str) -> bool:
@@ -247,3 +251,12 @@ class ConditionReader:
         except ValueError as exc:
             self.checker.problem(mark, f"{where}: {exc}")
             return None
+
+
+def _is_unicode(text: str) -> bool:
+    """False for a text with a lone surrogate (YAML's "\\ud800"): no file or terminal can take it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

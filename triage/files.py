@@ -132,3 +132,19 @@ def write_atomically(path: str, text: str, mode: int | None = None) -> None:
 def write_private_atomically(path: str, text: str) -> None:
     """Write `text` to `path`, readable only by the user when it is a file (health data)."""
     write_atomically(path, text, PRIVATE)
+
+
+def refuse_overwriting(output: str | None, inputs: list[str], what: str = "an input") -> None:
+    """OSError when `output` is one of `inputs`, or lies inside one of them that is a folder:
+    the results would replace what they were made from."""
+    if output is None or output in STDOUT_NAMES or not os.path.exists(output):
+        return
+    target = os.path.realpath(output)
+    for name in inputs:
+        if name == "-" or not os.path.exists(name):
+            continue
+        if os.path.isdir(name):
+            if target.startswith(os.path.realpath(name) + os.sep):
+                raise OSError(0, f"it is inside {what} folder ({name}); write the output elsewhere", output)
+        elif os.path.samefile(name, output):
+            raise OSError(0, f"it is {what}; write the output elsewhere", output)

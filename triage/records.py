@@ -10,8 +10,8 @@ number of records out always equals the number of records in.
 from __future__ import annotations
 
 import csv
-import io
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -151,58 +151,86 @@ def _csv_error(exc: csv.Error, first_line: int, last_line: int) -> str:
     return f"unreadable CSV row (line {first_line}): {exc}"
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")
+"""Bytes that are not UTF-8, as `surrogateescape` decoding keeps them."""
+
+
+def _csv_lines(stream: BinaryIO, overlong: list[int]) -> Iterator[str]:
+    """The file's lines for csv.reader, each at most MAX_LINE long: an overlong line is noted in
+    `overlong` and read as an empty line. Bytes that are not UTF-8 are kept as escapes, so only
+    the rows that hold them become errors."""
+    for number, data in enumerate(_raw_lines(stream, MAX_LINE), 1):
+        if data is None:
+            overlong.append(number)
+            yield "\n"
+            continue
+        if number == 1 and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        yield data.decode("utf-8", "surrogateescape")
+
+
 def read_csv(stream: BinaryIO, path: str, content: Content) -> Iterator[Record]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
+    overlong: list[int] = []
+    reader = csv.reader(_csv_lines(stream, overlong), strict=True)  # a stray quote is this row's error
     try:
-        reader = csv.reader(text, strict=True)  # a stray quote is this row's error, not a silent merge
+        header = next(reader, None)
+    except csv.Error as exc:
+        yield Record(path, error=f"unreadable CSV header: {exc}")
+        return
+    if header is None or (overlong and reader.line_num == overlong[0]):
+        yield Record(path, error="the CSV file is empty" if header is None else
+                     f"the CSV header is longer than {MAX_LINE // 1024} KiB")
+        return
+    if any(_UNDECODED.search(h) for h in header):
+        yield Record(path, error="the CSV header is not valid UTF-8 text")
+        return
+    header = [h.strip() for h in header]
+    repeated = sorted(h for h, n in Counter(header).items() if n > 1)
+    if repeated:
+        yield Record(path, error=f"the CSV header repeats column {repeated[0]!r}; each question may have one column")
+        return
+    rows = 0
+    multi = {q.id for q in content.questions if q.type == "multi"}
+    row_number = 1
+    while True:
+        first_line = reader.line_num + 1
         try:
-            header = next(reader, None)
+            row: list[str] | None = next(reader)
+            error = None
+        except StopIteration:
+            if not rows:
+                yield Record(path, error="the CSV file has a header but no answer rows")
+            return
         except csv.Error as exc:
-            yield Record(path, error=f"unreadable CSV header: {exc}")
-            return
-        if header is None:
-            yield Record(path, error="the CSV file is empty")
-            return
-        header = [h.strip() for h in header]
-        repeated = sorted(h for h, n in Counter(header).items() if n > 1)
-        if repeated:
-            yield Record(path, error=f"the CSV header repeats column {repeated[0]!r}; each question may have one column")
-            return
-        rows = 0
-        multi = {q.id for q in content.questions if q.type == "multi"}
-        row_number = 1
-        while True:
-            first_line = reader.line_num + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                if not rows:
-                    yield Record(path, error="the CSV file has a header but no answer rows")
-                return
-            except csv.Error as exc:
-                row_number += 1
-                yield Record(f"{path}:row {row_number}", error=_csv_error(exc, first_line, reader.line_num))
-                continue
-            row_number += 1
-            source = f"{path}:row {row_number}"
-            if not any(cell.strip() for cell in row):
-                continue
+            row, error = None, _csv_error(exc, first_line, reader.line_num)
+        row_number += 1
+        source = f"{path}:row {row_number}"
+        if overlong:
+            error = f"line {overlong[0]} is longer than {MAX_LINE // 1024} KiB"
+            overlong.clear()
+        elif row is not None and any(_UNDECODED.search(cell) for cell in row):
+            error = f"this row (line {first_line}) is not valid UTF-8 text"
+        if error is not None:
             rows += 1
-            if len(row) != len(header):
-                yield Record(source, error=f"the row has {len(row)} cells but the header has {len(header)}")
+            yield Record(source, error=error)
+            continue
+        assert row is not None
+        if not any(cell.strip() for cell in row):
+            continue
+        rows += 1
+        if len(row) != len(header):
+            yield Record(source, error=f"the row has {len(row)} cells but the header has {len(header)}")
+            continue
+        raw: dict[str, Any] = {}
+        for name, cell in zip(header, row, strict=True):
+            cell = cell.strip()
+            if not cell:
                 continue
-            raw: dict[str, Any] = {}
-            for name, cell in zip(header, row, strict=True):
-                cell = cell.strip()
-                if not cell:
-                    continue
-                if name in multi and cell.lower() not in ("not sure", "not_sure"):
-                    raw[name] = [part.strip() for part in cell.split(";") if part.strip()]
-                else:
-                    raw[name] = cell
-            yield Record(source, record_id(raw), raw)
-    except UnicodeDecodeError:
-        yield Record(path, error="the file is not valid UTF-8 text")
+            if name in multi and cell.lower() not in ("not sure", "not_sure"):
+                raw[name] = [part.strip() for part in cell.split(";") if part.strip()]
+            else:
+                raw[name] = cell
+        yield Record(source, record_id(raw), raw)
 
 
 def _open_stream(path: str) -> BinaryIO:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import json
 import os
 import re
@@ -66,9 +67,25 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     """The sandbox, with bounds on what a template can make: range() items per render, sizes
     from * and **, and lipsum; output size is bounded by the Renderer."""
 
-    intercepted_binops = frozenset(["*", "**"])
+    intercepted_binops = frozenset(["*", "**", "%"])
+
+    def call(self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """Method calls such as "a".ljust(n) or .zfill(n): no number over MAX_SEQUENCE."""
+        _check_sizes(args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        """"{:>9999999}".format(1): the format is checked when the method is looked up."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None and isinstance(getattr(value, "__self__", None), str):
+            _check_format(value.__self__)
+        return wrapped
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "%":
+            if isinstance(left, str):
+                _check_format(left)
+            return left % right
         if operator == "**":
             if isinstance(right, (int, float)) and abs(right) > 64:
                 raise SecurityError("a power above 64 is not allowed in a template")
@@ -78,6 +95,35 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         if isinstance(right, (str, list, tuple)) and isinstance(left, int) and len(right) * left > MAX_SEQUENCE:
             raise SecurityError(f"a text or list longer than {MAX_SEQUENCE} is not allowed in a template")
         return left * right
+
+
+_WIDE = re.compile(r"%[-#0 +]*(?:\*|\d{6,}|\d*\.(?:\*|\d{6,}))|\{[^{}]*:[^{}]*\d{6,}[^{}]*\}")
+"""A width or precision of 100,000 (MAX_SEQUENCE) or more, or one taken from the arguments (`*`), in a
+format: "%03000000000d", "%*d", "{:>9999999}"."""
+
+
+def _check_format(text: str) -> None:
+    if _WIDE.search(text):
+        raise SecurityError(f"a format {MAX_SEQUENCE} or more wide is not allowed in a template")
+
+
+def _check_sizes(args: tuple, kwargs: dict) -> None:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SEQUENCE:
+            raise SecurityError(f"a number above {MAX_SEQUENCE} is not allowed as an argument in a template")
+
+
+def _bounded_filter(function: Any) -> Any:
+    """A filter that refuses huge number arguments (center(3000000000) would take gigabytes)."""
+
+    @functools.wraps(function)  # keeps jinja_pass_arg (pass_context and the like)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        _check_sizes(args, kwargs)
+        if function is jinja2.filters.do_format and args and isinstance(args[0], str):
+            _check_format(args[0])  # "%03000000000d"|format(1)
+        return function(*args, **kwargs)
+
+    return bounded
 
 
 @contextlib.contextmanager
@@ -132,6 +178,7 @@ def make_environment(template_dir: Path) -> ImmutableSandboxedEnvironment:
         optimized=False,  # constant folding finds little in these templates and costs a sixth of start-up's compile
         bytecode_cache=_bytecode_cache(),
     )
+    env.filters.update({name: _bounded_filter(function) for name, function in env.filters.items()})
     env.filters["plain"] = plain
     env.filters["md"] = markdown_text
     env.filters["to_json"] = to_json

@@ -189,7 +189,7 @@ class DiffWriter:
         change = outcome.change_record()
         self.counts[change["change"]] += 1
         if self.fmt == "jsonl":
-            self.out.write(json.dumps(change, ensure_ascii=False) + "\n")
+            self.out.write(_encode(change) + "\n")
         else:
             self.changes.append(change)
 

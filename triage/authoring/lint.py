@@ -276,7 +276,11 @@ def check_copied(content: Content, seeds: Path) -> list[Finding]:
     findings = []
     for path in sorted(p for p in content.root.rglob("*") if p.is_file() and p.suffix in TEXT_SUFFIXES):
         text = path.read_text(encoding="utf-8", errors="replace").lower().replace("\u2019", "'")
-        found = [(m.group(), text.count("\n", 0, m.start()) + 1) for m in _COPY_WORD.finditer(text)]
+        found, line, counted = [], 1, 0
+        for m in _COPY_WORD.finditer(text):  # lines counted as the words go: linear in the text
+            line += text.count("\n", counted, m.start())
+            counted = m.start()
+            found.append((m.group(), line))
         ws = [w for w, _ in found]
         i = 0
         while i <= len(ws) - COPY_WORDS:

@@ -183,10 +183,10 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
     content = triage.content
     answers = load_answers(content, resume_path) if resume_path else {}
 
-    def save(current: dict) -> None:
+    def save(current: dict, complete: bool = False) -> None:
         if save_path:
             try:
-                text = dump_answers(content, current, save_format)
+                text = dump_answers(content, current, save_format, complete)
                 write_private_atomically(save_path, text)
             except OSError as exc:
                 raise TriageError(f"cannot save answers to {save_path}: {exc.strerror or exc}") from None
@@ -211,8 +211,9 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
         )
     except (EOFError, KeyboardInterrupt):
         if save_path and saved_any:
+            keep_format = f" --save-format {save_format}" if save_format != "yaml" else ""
             where = (f"Your answers so far are saved in {save_path}; go on with: "
-                     f"triage ask --answers {save_path} --save {save_path}")
+                     f"triage ask --answers {save_path} --save {save_path}{keep_format}")
         elif save_path and os.path.exists(save_path):
             where = f"No new answer was given, so {save_path} is unchanged."
         elif save_path:
@@ -222,7 +223,7 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
         raise Interrupted(where) from None
     if record_id is not None:
         answers = {"id": record_id, **answers}
-    save(answers)
+    save(answers, complete=True)
     click.echo("", err=True)
     ClickPrompter().say(summary(content, answers), indent="")
     click.echo("", err=True)

@@ -20,7 +20,7 @@ import click
 
 from ..content import load_content
 from ..engines import ENGINES
-from ..errors import Interrupted, Problem, Stopped, TriageError
+from ..errors import InputError, Interrupted, Problem, Stopped, TriageError
 from ..evaluate import Triage
 from ..files import write_atomically
 from ..model import FORMATS
@@ -60,7 +60,10 @@ class TriageGroup(click.Group):
             _say_usage_error(exc)
             ctx.exit(exc.exit_code)
         except TriageError as exc:
-            for line in str(exc).splitlines() or [exc.__class__.__name__]:
+            # An InputError is one escaped line per problem; any other error is one line, whatever
+            # a name given on the command line holds (a line break, an escape sequence).
+            lines = str(exc).splitlines() if isinstance(exc, InputError) else [escaped(str(exc))]
+            for line in lines or [exc.__class__.__name__]:
                 click.echo(line if _has_place(line) else f"triage: {exc.label}: {line}", err=True)
             ctx.exit(exc.exit_code)
 
@@ -159,7 +162,7 @@ def report(problems: list[Problem], fmt: str, root: str, noun: str) -> None:
         ], indent=2))
     else:
         for p in problems:
-            click.echo(f"{p.path}:{p.line}:{p.column}: {p.severity}: {p.message}")
+            click.echo(escaped(f"{p.path}:{p.line}:{p.column}: {p.severity}: {p.message}"))
     count = len(problems)
     click.echo(f"{root}: " + (f"no {noun}s" if not count else f"{count} {noun}{'s' if count != 1 else ''}"), err=True)
     sys.exit(1 if problems else 0)

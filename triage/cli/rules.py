@@ -9,6 +9,8 @@ import click
 
 from ..answerfile import load_answers
 from ..content import load_content
+from ..errors import TriageError
+from ..files import refuse_overwriting
 from .common import PathName, build, content_options, report, write_output
 
 
@@ -133,7 +135,12 @@ def docs_command(rules_dir: str | None, output: str) -> None:
     """
     from ..authoring.catalogue import render_catalogue
 
-    text = render_catalogue(load_content(rules_dir))
+    content = load_content(rules_dir)
+    text = render_catalogue(content)
+    try:
+        refuse_overwriting(output, [str(content.root)], "the content")
+    except OSError as exc:
+        raise TriageError(f"cannot write {output}: {exc.strerror}") from None
     if output == "-":
         click.echo(text, nl=False)
         return

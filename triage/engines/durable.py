@@ -31,6 +31,10 @@ NUMBER_DECIMALS = 4
 """durable-rules cannot read numbers written like 1e-05: numbers in facts keep 4 decimals."""
 MAX_FACT_FIELDS = 240
 """A fact holds at most about 255 fields; stay well below."""
+MAX_RULES = 400
+"""durable-rules' network compiler never returns (in C, deaf to SIGTERM and Ctrl-C) on some
+rule sets of about 580 rules (450 thresholds on one question); 530 still compiled in under a
+second. Stay well below."""
 
 _GUARD_KIND = "answers"
 _SESSION = "triage"

@@ -125,3 +125,44 @@ def test_an_edited_template_is_used_at_once(runner, cache, content_copy, tmp_pat
     template = content_copy / "templates" / "result.text.j2"
     template.write_text("EDITED " + template.read_text())
     assert runner.invoke(cli, args).stdout == "EDITED " + first.stdout
+
+
+def test_the_same_folder_named_two_ways_keeps_each_name(cache, content_copy, monkeypatch, runner, tmp_path):
+    """Paths in the content are the ones given: `--rules rules` from above and `--rules .` from
+    inside must not share an entry (the second found no templates and no authors' tests)."""
+    monkeypatch.chdir(content_copy.parent)
+    assert load_content("content").root == Path("content")
+    monkeypatch.chdir(content_copy)
+    assert load_content(".").root == Path(".")
+    answers = tmp_path / "a.yaml"
+    answers.write_text("feeling: locked\nminutes: 3\n")
+    assert runner.invoke(cli, ["check", str(answers), "--rules", "."]).exit_code == 0
+    tested = runner.invoke(cli, ["rules", "test", "--rules", "."])
+    assert tested.exit_code == 0 and "0 cases" not in tested.stdout + tested.stderr
+
+
+def test_a_file_saved_while_the_content_loads_is_not_cached_under_its_old_text(cache, content_copy):
+    from triage.contentcache import cached
+
+    rules = content_copy / "rules" / "a.yaml"
+    original = rules.read_text()
+
+    def files() -> list[Path]:
+        return [rules]
+
+    def build_while_an_editor_saves(key: str | None) -> str:
+        rules.write_text(original.replace("at_least: 30", "at_least: 20"))  # saved mid-load
+        return "built from the new text"
+
+    assert cached(content_copy, files, build_while_an_editor_saves, str) == "built from the new text"
+    rules.write_text(original)  # the author takes it back: the old text's key must not hold the new value
+    assert cached(content_copy, files, lambda key: "built from the old text", str) == "built from the old text"
+
+
+def test_a_huge_content_file_is_reported_not_read_into_memory(cache, content_copy):
+    huge = content_copy / "rules" / "zz.yaml"
+    with huge.open("wb") as file:
+        file.truncate(6 * 1024 * 1024)
+    with pytest.raises(ContentError) as caught:
+        load_content(content_copy)
+    assert "larger than 5 MiB" in str(caught.value)

@@ -122,6 +122,14 @@ def run(records: Iterable[Record], jobs: int = 1, freeze: bool = False, **option
         _checker(options["compare_rules"], options.get("engine"), options.get("region"))
     if freeze:
         gc.freeze()
+    try:
+        yield from _outcomes(records, jobs, options)
+    finally:
+        if freeze:
+            gc.unfreeze()  # a caller in the same process gets its collector back as it was
+
+
+def _outcomes(records: Iterable[Record], jobs: int, options: dict) -> Iterator[Outcome]:
     if jobs <= 1:
         for record in records:
             yield check_record(record, **options)
@@ -137,9 +145,12 @@ def run(records: Iterable[Record], jobs: int = 1, freeze: bool = False, **option
             pool = yield from _drain_one(in_flight, pool, jobs, options)
     except BaseException:  # Ctrl-C, SIGTERM, a failed write: stop the workers now, do not wait
         _stop_workers(pool)
+        # A signal can land while this thread holds the pool's lock (inside submit); shutting
+        # down would then wait for that lock for ever. The workers are gone either way.
+        if not pool._shutdown_lock.locked():
+            pool.shutdown(wait=False, cancel_futures=True)
         raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    pool.shutdown(wait=True)
 
 
 def _pool(jobs: int) -> ProcessPoolExecutor:

@@ -322,8 +322,8 @@ def load_content(root: str | os.PathLike | None = None) -> Content:
     problems.extend(links_out_of(root))
     if problems:
         raise ContentError(problems)
-    files = [root / name for name in required] + rule_files(root)
-    return cached(root, files, lambda key: _load_checked(root, key), Content)
+    return cached(root, lambda: [root / name for name in required] + rule_files(root),
+                  lambda key: _load_checked(root, key), Content)
 
 
 def _load_checked(root: Path, cache_key: str | None) -> Content:
@@ -352,8 +352,9 @@ def _load_checked(root: Path, cache_key: str | None) -> Content:
     _check_fact_size(questions, rules, root, problems)
     if problems or outcomes is None:
         raise ContentError(problems)
-    return Content(root, tuple(questions), tuple(sorted(rules, key=lambda r: r.id)), advice, sources, outcomes,
-                   cache_key=cache_key)
+    content = Content(root, tuple(questions), tuple(sorted(rules, key=lambda r: r.id)), advice, sources, outcomes)
+    content.cache_key = cache_key  # not an init field: dataclasses.replace() (changed content) drops it
+    return content
 
 
 def _check_fact_size(questions: list[Question], rules: list[Rule], root: Path, problems: list[Problem]) -> None:

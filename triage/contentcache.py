@@ -4,21 +4,24 @@ Reading and checking the content's YAML and compiling a Jinja template cost more
 rest of `triage check` together. Correct content is the same object every time, so it is kept,
 pickled, under a key made of everything that can change it:
 
-- the content folder's absolute path and the bytes of every file `load_content` parses;
+- the content folder as named (with the current folder when the name is relative) and the
+  bytes of every file `load_content` parses (hashed again after building: a file saved in
+  between means the value is used but not stored);
 - the code: the size and modification time of every module of this package (the test
   Python itself uses for its compiled .pyc files), the Python version, and the PyYAML and
   Jinja2 versions (a new parser or a changed check gives a new key).
 
-Content files are compared by their bytes, never by their times. Content with problems is never cached, so its errors
-are found and reported in full every time. Only content and templates are written, never
-answers or results.
+Content files are compared by their bytes, never by their times. Content with problems is
+never cached, so its errors are found and reported in full every time. Only content and
+templates are written, never answers or results.
 
 Where: `$TRIAGE_CACHE_DIR`, else `$XDG_CACHE_HOME/muscle-triage`, else
 `~/.cache/muscle-triage`. `TRIAGE_NO_CACHE=1` turns it off. The folder is made private
 (0700); a folder or file that another user could have written (not owned by this user, or
 writable by the group or others, or a symbolic link) is never read, since unpickling runs
 what the file says. A cache that cannot be read or written is skipped without a word: it
-only ever saves time. At most `KEEP` entries (content and what is derived from it) are kept, the oldest removed first.
+only ever saves time, and where there are no user ids to check (Windows) there is none. At
+most `KEEP` entries (content and what is derived from it) are kept, the oldest removed first.
 """
 
 from __future__ import annotations
@@ -31,9 +34,13 @@ import pickle
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
+
+import jinja2
+import jinja2.bccache
 
 T = TypeVar("T")
 KEEP = 16
@@ -60,15 +67,16 @@ def cache_dir() -> Path | None:
 
 
 def _private(info: os.stat_result, want_dir: bool = False) -> bool:
-    """Owned by this user and writable by nobody else; a real folder or file, not a link."""
+    """Owned by this user and writable by nobody else; a real folder or file, not a link.
+    (Where there are no user ids, as on Windows, nothing is private: no cache.)"""
     kind_ok = stat.S_ISDIR(info.st_mode) if want_dir else stat.S_ISREG(info.st_mode)
-    return kind_ok and info.st_uid == os.geteuid() and not info.st_mode & 0o022
+    user = getattr(os, "geteuid", None)
+    return kind_ok and user is not None and info.st_uid == user() and not info.st_mode & 0o022
 
 
 @functools.cache
 def code_key() -> str:
     """What the code contributes to every key: this package's modules and the parsers' versions."""
-    import jinja2
     import yaml
 
     digest = hashlib.blake2b(digest_size=16)
@@ -80,29 +88,50 @@ def code_key() -> str:
     return digest.hexdigest()
 
 
-def _content_key(root: Path, files: Iterable[Path]) -> str:
+MAX_FILE = 5 * 1024 * 1024
+"""A larger content file is not hashed: loading it reports it (as too large) without the cache."""
+
+
+def _content_key(root: Path, files: Iterable[Path]) -> str | None:
+    """The key, or None when a file cannot be read or is too large (loading then says why).
+
+    The root is keyed as it was given, with the current folder when it is relative: paths in
+    the content (in rule ids' places, in authors' test reports) are kept as they were given.
+    """
     digest = hashlib.blake2b(digest_size=20)
-    digest.update(code_key().encode() + b"\0" + os.fsencode(os.path.abspath(root)) + b"\0")
-    for path in files:
-        data = path.read_bytes()
-        digest.update(os.fsencode(path.name) + b"\0" + str(len(data)).encode() + b"\0" + data)
+    where = str(root) if root.is_absolute() else f"{os.getcwd()}\0{root}"
+    digest.update(code_key().encode() + b"\0" + os.fsencode(where) + b"\0")
+    try:
+        for path in files:
+            with open(path, "rb") as file:
+                data = file.read(MAX_FILE + 1)
+            if len(data) > MAX_FILE:
+                return None
+            digest.update(os.fsencode(path.name) + b"\0" + str(len(data)).encode() + b"\0" + data)
+    except OSError:
+        return None
     return digest.hexdigest()
 
 
-def cached(root: Path, files: Iterable[Path], build: Callable[[str | None], T], kind: type[T]) -> T:
-    """`build(key)`'s value for these files, from the cache when it holds one of type `kind`.
+def cached(root: Path, files: Callable[[], list[Path]], build: Callable[[str | None], T], kind: type[T]) -> T:
+    """`build(key)`'s value for the `files()`, from the cache when it holds one of type `kind`.
 
     `key` (None when there is no cache) lets the value ask for `derived` values later.
-    Whatever `build` raises passes through and nothing is stored.
+    Whatever `build` raises passes through and nothing is stored. A value is stored only if
+    the files are the same after `build` as before it (an editor may save in between).
     """
     folder = cache_dir()
-    if folder is None:
+    key = _content_key(root, files()) if folder is not None else None
+    if folder is None or key is None:
         return build(None)
-    try:
-        key = _content_key(root, files)
-    except OSError:  # a file cannot be read: build() says which, with its place
-        return build(None)
-    return _through(folder, f"{_PREFIX}{key}", lambda: build(key), kind)
+    entry = folder / f"{_PREFIX}{key}.pickle"
+    found = _read(entry)
+    if isinstance(found, kind):
+        return found
+    value = build(key)
+    if _content_key(root, files()) == key:
+        _write(folder, entry, value)
+    return value
 
 
 def derived(key: str | None, name: str, build: Callable[[], T], kind: type[T]) -> T:
@@ -110,11 +139,7 @@ def derived(key: str | None, name: str, build: Callable[[], T], kind: type[T]) -
     folder = cache_dir() if key is not None else None
     if folder is None:
         return build()
-    return _through(folder, f"{_PREFIX}{key}-{name}", build, kind)
-
-
-def _through(folder: Path, name: str, build: Callable[[], T], kind: type[T]) -> T:
-    entry = folder / f"{name}.pickle"
+    entry = folder / f"{_PREFIX}{key}-{name}.pickle"
     found = _read(entry)
     if isinstance(found, kind):
         return found
@@ -152,17 +177,38 @@ def _write(folder: Path, entry: Path, value: object) -> None:
 
 
 def _prune(folder: Path) -> None:
-    """Keep the newest KEEP content entries, and template files of the current code only."""
+    """Keep the newest KEEP content entries, template files of the current code only, and no
+    temporary file older than an hour (left by a killed write)."""
     entries = []
     for path in folder.iterdir():
         with contextlib.suppress(OSError):
             if path.name.startswith(_PREFIX):
                 entries.append((path.stat().st_mtime_ns, path))
-            elif path.name.startswith("template-") and not path.name.startswith(template_prefix()):
+            elif _stale(path):
                 path.unlink()
     for _, path in sorted(entries, reverse=True)[KEEP:]:
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+def _stale(path: Path) -> bool:
+    if path.name.startswith("template-"):
+        return not path.name.startswith(template_prefix())
+    return path.name.startswith(".tmp-") and time.time() - path.stat().st_mtime > 3600
+
+
+class PrivateBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja2's file cache of compiled templates, reading only this user's private files (a
+    compiled template is code), never through a link, checked on the open file."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            fd = os.open(self._get_cache_filename(bucket), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return
+        with os.fdopen(fd, "rb") as file:
+            if _private(os.fstat(file.fileno())):
+                bucket.load_bytecode(file)
 
 
 def template_prefix() -> str:

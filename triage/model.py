@@ -239,7 +239,7 @@ class Content:
     sources: dict[str, Source]
     outcomes: Outcomes
     question_by_id: dict[str, Question] = field(default_factory=dict)
-    cache_key: str | None = field(default=None, compare=False, repr=False)
+    cache_key: str | None = field(init=False, default=None, compare=False, repr=False)
     """This content's key in the cache (`triage.contentcache`), for values derived from it; None uncached."""
     stages: int = field(init=False, default=1)
     """How many stages the rules run in (flags set in one stage are read in later ones)."""

@@ -93,27 +93,38 @@ def _raw_lines(stream: BinaryIO, limit: int) -> Iterator[bytes | None]:
     """Each line's bytes, or None for a line longer than `limit` (skipped without being held).
 
     A line ends at LF, CR LF or a lone CR (files saved by old Mac programs), as `bytes.splitlines`
-    has it; the stream is read in 64 KiB blocks, so memory stays bounded on any input.
+    has it; the stream is read in 64 KiB blocks, so memory stays bounded on any input, and a
+    block with no line end is only added to the pending pieces (a long line is joined once).
     """
-    pending, skipping, drop_lf = b"", False, False
+    pending: list[bytes] = []
+    size, skipping, drop_lf = 0, False, False
     while block := stream.read(1 << 16):
         if drop_lf and block.startswith(b"\n"):
             block = block[1:]  # the second half of a CR LF split between two blocks
-        lines = (pending + block).splitlines(keepends=True)
-        pending = lines.pop() if lines and not lines[-1].endswith((b"\n", b"\r")) else b""
-        drop_lf = not pending and bool(lines) and lines[-1].endswith(b"\r")
+        drop_lf = False
+        if b"\n" not in block and b"\r" not in block:
+            if not skipping:
+                pending.append(block)
+                size += len(block)
+                if size > limit:
+                    yield None
+                    pending, size, skipping = [], 0, True
+            continue
+        lines = (b"".join(pending) + block).splitlines(keepends=True)
+        last = lines.pop() if not lines[-1].endswith((b"\n", b"\r")) else b""
+        drop_lf = not last and lines[-1].endswith(b"\r")
         for line in lines:
             if skipping:
                 skipping = False  # the end of an overlong line, already reported
                 continue
             yield None if len(line.rstrip(b"\r\n")) > limit else line
-        if skipping:
-            pending = b""
-        elif len(pending) > limit:
+        pending, size = ([last], len(last)) if last else ([], 0)
+        if size > limit:
             yield None
-            skipping, pending = True, b""
-    if pending and not skipping:
-        yield None if len(pending) > limit else pending
+            pending, size, skipping = [], 0, True
+    rest = b"".join(pending)
+    if rest and not skipping:
+        yield None if len(rest) > limit else rest
 
 
 def _lines(stream: BinaryIO, path: str) -> Iterator[tuple[int, str | None, str | None]]:
@@ -143,11 +154,12 @@ def read_jsonl(stream: BinaryIO, path: str, content: Content) -> Iterator[Record
 
 def _csv_error(exc: csv.Error, first_line: int, last_line: int) -> str:
     if "unexpected end of data" in str(exc):  # the only way a row can take the rest of the file
-        return (f"a quote opened in this row (line {first_line}) is never closed, so lines "
-                f"{first_line} to {last_line} could not be read as answer rows")
+        lines = f"line {first_line}" if last_line <= first_line else f"lines {first_line} to {last_line}"
+        return (f"a quote opened in this row (line {first_line}) is never closed, so {lines} "
+                "could not be read as answer rows")
     if "expected after" in str(exc):
-        return (f"a quote in the middle of a cell (line {first_line}): put the whole cell in quotes "
-                "and write each quote inside it twice")
+        return (f"a quote in the middle of a cell, or text after a closing quote (line {first_line}): "
+                "put the whole cell in quotes and write each quote inside it twice")
     return f"unreadable CSV row (line {first_line}): {exc}"
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from .contentcache import cache_dir, template_prefix
+from .contentcache import PrivateBytecodeCache, cache_dir, template_prefix
 from .errors import ContentError, Problem, TriageError
 from .evaluate import Result
 from .model import FORMATS, TEMPLATES, Content
@@ -164,7 +164,7 @@ _RANGE_BUDGET: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates beside the content cache (`triage.contentcache`), keyed by their text."""
     folder = cache_dir()
-    return jinja2.FileSystemBytecodeCache(str(folder), template_prefix() + "%s.cache") if folder else None
+    return PrivateBytecodeCache(str(folder), template_prefix() + "%s.cache") if folder else None
 
 
 def make_environment(template_dir: Path) -> ImmutableSandboxedEnvironment:

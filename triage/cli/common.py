@@ -69,7 +69,11 @@ class TriageGroup(click.Group):
 
 
 def _say_usage_error(exc: click.UsageError) -> None:
-    """One line, like every other error (click's own form takes four)."""
+    """One line, like every other error (click's own form takes four); a command run without
+    the arguments it needs shows its help, as click does."""
+    if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+        exc.show()
+        return
     command = exc.ctx.command_path if exc.ctx else "triage"
     click.echo(f"triage: error: {escaped(exc.format_message())} (see '{command} --help')", err=True)
 

@@ -14,9 +14,11 @@ them to every engine, so both engines always see the same facts.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import sys
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -129,7 +131,10 @@ class DurableEngine:
     def _create(self, definition: str) -> int:
         """A ruleset in durable-rules' compiled network, straight from its JSON (no Python host:
         no timer threads, no action callbacks, no `durable.engine` and `logging` to import)."""
-        return int(self._native.create_ruleset(f"triage{next(_names)}", definition))
+        handle = int(self._native.create_ruleset(f"triage{next(_names)}", definition))
+        # durable-rules holds at most 131,071 rulesets per process: free this one with its engine
+        weakref.finalize(self, _delete, self._native, handle)
+        return handle
 
     def matching(self, fact: dict, stage: int) -> set[str]:
         """Assert the fact, collect the names of the rules whose actions are due, retract it.
@@ -184,6 +189,11 @@ class DurableEngine:
             return list(json.loads(self._native.get_facts(self._handle, _SESSION)))
         except Exception:  # no state yet: nothing has ever been stored
             return []
+
+
+def _delete(native: Any, handle: int) -> None:
+    with contextlib.suppress(Exception):  # at interpreter exit the module may be half gone
+        native.delete_ruleset(handle)
 
 
 def _why_missing(exc: Exception) -> str:

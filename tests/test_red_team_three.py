@@ -180,3 +180,25 @@ def test_shipped_templates_still_render_every_format(runner):
     for fmt in ("text", "markdown", "html", "json"):
         result = runner.invoke(cli, ["check", str(EXAMPLES / "night-calf-cramps.json"), "-f", fmt, "--rules", str(SHIPPED)])
         assert result.exit_code == 0, result.stderr
+
+
+def test_smaller_findings(runner, tmp_path):
+    """ask --save into a missing folder fails before the first question; an unknown field that
+    is free text is not echoed; explain does not list the record id as an unused answer; a
+    link to nothing named like an answer file is an error record, not skipped."""
+    missing = runner.invoke(cli, ["ask", "--rules", str(MINI), "--save", str(tmp_path / "no" / "a.yaml")], input="")
+    assert missing.exit_code == 2 and "its folder does not exist" in missing.stderr
+    assert "Question" not in missing.stderr
+    answers = tmp_path / "a.yaml"
+    answers.write_text("id: r1\nfeeling: locked\nminutes: 3\nI have HIV: yes\n")
+    result = runner.invoke(cli, ["check", str(answers), "--rules", str(MINI)])
+    assert result.exit_code == 2 and "HIV" not in result.stderr and "a field: unknown question id" in result.stderr
+    answers.write_text("id: r1\nfeeling: locked\nminutes: 3\n")
+    explained = runner.invoke(cli, ["rules", "explain", str(answers), "--rules", str(MINI)])
+    assert explained.exit_code == 0 and "Not used" not in explained.stdout
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    shutil.copy(answers, folder / "ok.yaml")
+    out = _records(runner.invoke(cli, ["batch", str(folder), "--rules", str(MINI), "-j", "1", "-f", "jsonl"]))
+    assert [(r["source"].rsplit("/", 1)[-1], r["ok"]) for r in out] == [("gone.yaml", False), ("ok.yaml", True)]

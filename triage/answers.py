@@ -12,7 +12,7 @@ from typing import Any
 
 from .conditions import compile_condition
 from .errors import AnswerError, Problem
-from .model import NOT_SURE, Content, Question
+from .model import ANSWER_ID, NOT_SURE, Content, Question
 from .operators import answered_key, not_sure_key, option_key
 from .questiontypes import coerce_answer
 from .yamlsafe import LocatedDict, Mark
@@ -42,7 +42,9 @@ def coerce_answers(content: Content, raw: Mapping, path: str = "<answers>") -> A
         question = questions.get(key) if isinstance(key, str) else None
         if question is None:
             mark = located.where(key) if located is not None else Mark((1, 1))
-            problems.append(Problem(path, mark.line, mark.column, f"field {str(key)[:40]!r}: unknown question id"))
+            # a key shaped like an id is named (a typo to find); free text is not (it may be health data)
+            named = f"field {key!r}" if isinstance(key, str) and ANSWER_ID.fullmatch(key[:40]) else "a field"
+            problems.append(Problem(path, mark.line, mark.column, f"{named}: unknown question id"))
             continue
         if value is None or value == []:  # nothing picked counts as no answer (never as "none of these")
             continue

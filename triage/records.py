@@ -314,7 +314,10 @@ def expand(inputs: Iterable[str], pattern: str | None = None) -> Iterator[tuple[
                 )
             except (ValueError, NotImplementedError) as exc:
                 raise InputError(f"--pattern {pattern!r} cannot be used: {exc}") from None
-            found: list[tuple[str, str | None]] = [(str(p), None) for p in matches if p.is_file()]
+            found: list[tuple[str, str | None]] = [
+                (str(p), None if p.is_file() else "not a regular file (a link to nothing, a pipe or a device)")
+                for p in matches if not p.is_dir()
+            ]
             unreadable: list[tuple[str, str | None]] = list(_unreadable_folders(name))
             if not found and not unreadable:
                 yield name, "no answer files in this folder" + (f" match {pattern!r}" if pattern else "")

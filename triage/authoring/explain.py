@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from ..answers import Answers
+from ..answers import RECORD_ID, Answers
 from ..conditions import first_failure
 from ..evaluate import Triage
 from ..model import NOT_SURE, Compare, Content, Flag, Rule, urgency_rank
@@ -70,7 +70,7 @@ def explain(triage: Triage, answers: Answers) -> str:
     steps = triage.trace(prepared)
     result = triage.evaluate(answers)
     lines: list[str] = []
-    skipped = sorted(set(answers) - set(prepared))
+    skipped = sorted(set(answers) - set(prepared) - {RECORD_ID})  # the record id is no answer
     if skipped:
         lines.append(f"Not used (their show_if is false): {', '.join(skipped)}")
         lines.append("")

@@ -179,6 +179,8 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
       triage ask --save answers.fhir.json --save-format fhir
       triage ask --region uk
     """
+    if save_path and not os.path.isdir(os.path.dirname(os.path.abspath(save_path))):
+        raise TriageError(f"cannot save answers to {save_path}: its folder does not exist")  # before any question
     triage, renderer = build(rules_dir, engine, region)
     content = triage.content
     answers = load_answers(content, resume_path) if resume_path else {}

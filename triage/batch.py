@@ -7,6 +7,7 @@ under a distributed scheduler such as Dask (see docs/scaling.md).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import signal
 from collections import deque
@@ -145,10 +146,11 @@ def _outcomes(records: Iterable[Record], jobs: int, options: dict) -> Iterator[O
             pool = yield from _drain_one(in_flight, pool, jobs, options)
     except BaseException:  # Ctrl-C, SIGTERM, a failed write: stop the workers now, do not wait
         _stop_workers(pool)
-        # A signal can land while this thread holds the pool's lock (inside submit); shutting
-        # down would then wait for that lock for ever. The workers are gone either way.
-        if not pool._shutdown_lock.locked():
-            pool.shutdown(wait=False, cancel_futures=True)
+        # The queue's feeder thread may be stuck writing a chunk into a full pipe that no worker
+        # reads any more (this process holds the read end too): joining it would wait for ever.
+        with contextlib.suppress(AttributeError):
+            pool._call_queue.cancel_join_thread()  # type: ignore[attr-defined]
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
 

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 
+import pytest
 import yaml
 
 from triage.cli import cli
@@ -246,3 +247,32 @@ def test_a_number_offered_again_is_not_rounded(runner):
     result = ask(runner, "--format", "json", input="1\n1000.1234\nback\n\n3\n")
     assert "Your answer [1000.1234]" in result.stderr, result.stderr
     assert json.loads(result.stdout)["raw_answers"]["minutes"] == 1000.1234
+
+
+@pytest.mark.parametrize(("typed", "minutes"), [
+    ("30 seconds", 0.5), ("2 hours", 120), ("about 5", 5), ("0,5", 0.5), ("half an hour", 30), ("~3 min", 3),
+])
+def test_numbers_are_taken_as_people_type_them(runner, tmp_path, typed, minutes):
+    saved = tmp_path / "a.yaml"
+    result = ask(runner, "--save", saved, "--format", "json", input=f"2\n{typed}\n3\nno\n")
+    assert result.exit_code == 0, result.stderr
+    assert yaml.safe_load(saved.read_text())["minutes"] == minutes
+    assert "You can also type, for example, 30 seconds, 2 hours or 3 weeks." in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("typed", ["1,000", "5 m", "a few", "ten"])
+def test_a_number_that_could_mean_two_things_is_asked_again(runner, tmp_path, typed):
+    saved = tmp_path / "a.yaml"
+    result = ask(runner, "--save", saved, input=f"2\n{typed}\n7\n3\nno\n")
+    assert result.exit_code == 0, result.stderr
+    assert yaml.safe_load(saved.read_text())["minutes"] == 7
+    sorry = [line for line in result.stderr.splitlines() if line.strip().startswith("Sorry")]
+    assert sorry and all(f"'{typed}'" not in line for line in sorry), "the typed text is not quoted back"
+
+
+def test_answer_files_take_the_same_phrases(runner, tmp_path):
+    answers = tmp_path / "a.yaml"
+    answers.write_text("feeling: locked\nminutes: 2 hours\nstretch_helps: 'no'\nalarms: [none]\n")
+    result = runner.invoke(cli, ["check", str(answers), "--rules", str(MINI), "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["urgency"] == "urgent"

@@ -16,6 +16,7 @@ from typing import Any
 
 from .engines.durable import NUMBER_DECIMALS
 from .model import NOT_SURE, Question, QuestionTypeName
+from .quantities import parse_amount
 from .yamlsafe import is_finite_number
 
 
@@ -123,10 +124,16 @@ def coerce_number(question: Question, raw: Any, whole: bool | None = None) -> in
     `whole` defaults to the question's `integer`; a rule's threshold may fall between whole numbers.
     """
     if isinstance(raw, str):
+        text = raw
         try:
-            raw = float(raw.strip()) if raw.strip() else None
+            raw = float(text.strip()) if text.strip() else None
         except ValueError:
-            raise _not_a_number(question, raw) from None
+            try:
+                raw = parse_amount(text, question.unit)  # "30 seconds", "about 5", "0,5", "a week"
+            except ValueError as exc:
+                raise NotFit(str(exc), str(exc)) from None
+            if raw is None:
+                raise _not_a_number(question, text) from None
     if not is_finite_number(raw):
         raise _not_a_number(question, raw)
     if not question.min <= raw <= question.max:

@@ -68,6 +68,9 @@ def parse_amount(text: str, unit: str) -> float | None:
     return amount * _SECONDS_IN[said] / _SECONDS_IN[wanted]
 
 
-def is_time_unit(unit: str) -> bool:
-    """Whether answers to a question in `unit` may be typed in other units of time."""
-    return unit.strip().lower() in _UNIT_OF_WORD
+def examples(unit: str) -> str | None:
+    """Phrases that fit a question in `unit` ("30 seconds or 2 hours"), or None if it takes no units."""
+    wanted = _UNIT_OF_WORD.get(unit.strip().lower())
+    if wanted is None:
+        return None
+    return "30 seconds or 2 hours" if _SECONDS_IN[wanted] < _SECONDS_IN["day"] else "3 weeks or 6 months"

@@ -13,7 +13,7 @@ from typing import Any, Protocol, assert_never
 from .answers import Answers, visible, visible_answers
 from .evaluate import Triage
 from .model import NOT_SURE, Content, Question
-from .quantities import is_time_unit
+from .quantities import examples as unit_examples
 from .questiontypes import answer_text, coerce_answer
 
 BACK = "back"
@@ -43,7 +43,8 @@ def prompt_for(question: Question, number: int, total: int | None = None) -> str
         case "yesno":
             lines.append("   Type yes or no.")
         case "number":
-            example = " You can also type, for example, 30 seconds, 2 hours or 3 weeks." if is_time_unit(question.unit) else ""
+            phrases = unit_examples(question.unit)
+            example = f" You can also type, for example, {phrases}." if phrases else ""
             lines.append(f"   Type a number of {question.unit} ({question.min:g} to {question.max:g}).{example}")
         case _:
             assert_never(question.type)

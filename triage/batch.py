@@ -145,11 +145,11 @@ def _outcomes(records: Iterable[Record], jobs: int, options: dict) -> Iterator[O
         while in_flight:
             pool = yield from _drain_one(in_flight, pool, jobs, options)
     except BaseException:  # Ctrl-C, SIGTERM, a failed write: stop the workers now, do not wait
-        _stop_workers(pool)
         # The queue's feeder thread may be stuck writing a chunk into a full pipe that no worker
         # reads any more (this process holds the read end too): joining it would wait for ever.
         with contextlib.suppress(AttributeError):
             pool._call_queue.cancel_join_thread()  # type: ignore[attr-defined]
+        _stop_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
@@ -168,13 +168,28 @@ def _worker_signals() -> None:
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """End the worker processes at once (ProcessPoolExecutor only has this from Python 3.14)."""
+    """End the worker processes at once (ProcessPoolExecutor only has this from Python 3.14).
+
+    A worker killed while it writes a result leaves half a message in the result pipe. The
+    pool's manager thread then waits for the rest for ever (this process holds the pipe's
+    writing end too, so no end of file comes), and shutting down, or Python's exit, waits for
+    that thread. So the writing end is closed here once the workers are gone: the manager
+    thread reads the end of the file, takes the pool as broken and stops.
+    """
     terminate = getattr(pool, "terminate_workers", None)
     if terminate is not None:
         terminate()
         return
-    for process in list(getattr(pool, "_processes", {}).values()):  # the same, by hand, before 3.14
+    processes = list(getattr(pool, "_processes", {}).values())  # the same, by hand, before 3.14
+    for process in processes:
         process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=10)
+    with contextlib.suppress(AttributeError, OSError):
+        pool._result_queue._writer.close()  # type: ignore[attr-defined]
 
 
 def _submit(pool: ProcessPoolExecutor, chunk: list[Record], options: dict) -> Future[list[Outcome]] | None:

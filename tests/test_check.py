@@ -143,7 +143,7 @@ def test_yaml_numbers_are_plain_decimal(runner, tmp_path):
     assert data["raw_answers"]["minutes"] == 45.0
     path.write_text("feeling: locked\nminutes: 1:30\n")
     result = check(runner, path, "--rules", MINI)
-    assert result.exit_code == 2 and "expected a number of minutes, got a text" in result.stderr
+    assert result.exit_code == 2 and "expected a number of minutes, got some words" in result.stderr
 
 
 def test_check_reads_json_and_fhir_on_stdin_and_refuses_bundles(runner):

@@ -160,9 +160,20 @@ def test_a_file_saved_while_the_content_loads_is_not_cached_under_its_old_text(c
 
 
 def test_a_huge_content_file_is_reported_not_read_into_memory(cache, content_copy):
+    """A 3 GB (sparse) rules file under a 1.5 GB memory limit: the cache key must not read it
+    whole (that was a MemoryError traceback); loading reports it as too large, in one line."""
+    import resource
+    import subprocess
+    import sys
+
     huge = content_copy / "rules" / "zz.yaml"
     with huge.open("wb") as file:
-        file.truncate(6 * 1024 * 1024)
-    with pytest.raises(ContentError) as caught:
-        load_content(content_copy)
-    assert "larger than 5 MiB" in str(caught.value)
+        file.truncate(3 * 1024**3)
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024**2, 1536 * 1024**2))
+
+    result = subprocess.run([sys.executable, "-m", "triage", "rules", "validate", "--rules", str(content_copy)],
+                            capture_output=True, text=True, timeout=120, preexec_fn=limit_memory)
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr, result.stderr[-500:]
+    assert "larger than 5 MiB" in result.stdout + result.stderr

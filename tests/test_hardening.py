@@ -440,7 +440,7 @@ def test_second_hostile_run_findings_stay_fixed(runner, tmp_path):
     csv_as_yaml = tmp_path / "e.csv"
     csv_as_yaml.write_text("id,feeling\npatient-7-SECRET,locked\n")
     result = runner.invoke(cli, ["check", str(csv_as_yaml), "--rules", str(MINI)])
-    assert result.exit_code == 2 and "got a text" in result.stderr and "SECRET" not in result.stderr
+    assert result.exit_code == 2 and "got some words" in result.stderr and "SECRET" not in result.stderr
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.yaml").write_text("feeling: flicker\n")

@@ -30,13 +30,15 @@ def test_a_marked_warning_sign_counts_even_where_its_question_would_be_skipped(r
     seizure.write_text(json.dumps({**CRAMP, "triggers": ["caffeine"], "sick_signs": ["hot_confused"]}))
     calm = tmp_path / "calm.json"
     calm.write_text(json.dumps({**CRAMP, "triggers": ["caffeine"], "sick_signs": ["none"]}))
+    unsure = tmp_path / "unsure.json"
+    unsure.write_text(json.dumps({**CRAMP, "triggers": ["caffeine"], "sick_signs": "not sure"}))
     plain = tmp_path / "plain.json"
     plain.write_text(json.dumps({**CRAMP, "triggers": ["caffeine"]}))
     urgency = {}
-    for path in (seizure, calm, plain):
+    for path in (seizure, calm, unsure, plain):
         result = runner.invoke(cli, ["check", str(path), "--engine", engine, "-f", "json"])
         urgency[path.stem] = json.loads(result.stdout)["urgency"]
-    assert urgency == {"seizure": "emergency", "calm": urgency["plain"], "plain": urgency["plain"]}
+    assert urgency == {"seizure": "emergency", "calm": urgency["plain"], "unsure": urgency["plain"], "plain": urgency["plain"]}
     assert urgency["plain"] != "emergency"
 
 
@@ -99,7 +101,7 @@ def test_too_many_rules_for_the_engine_is_a_content_error(runner, tmp_path):
              "then": {"urgency": "routine", "reason": "Many."}, "sources": ["s0"]} for i in range(400)]
     (content / "rules" / "many.yaml").write_text(yaml.safe_dump({"rules": many}))
     result = runner.invoke(cli, ["rules", "validate", "--rules", str(content)])
-    assert "the engine can take at most 400" in result.stdout + result.stderr
+    assert result.exit_code == 1 and "the engine can take at most 400" in result.stdout + result.stderr
 
 
 def test_escape_sequences_in_names_are_shown_escaped_on_one_line(runner):
@@ -117,6 +119,9 @@ def test_outputs_never_replace_their_inputs(runner, tmp_path):
     assert lines.read_text() == '{"feeling": "locked"}\n'
     folder_result = runner.invoke(cli, ["batch", str(tmp_path), "-o", str(lines), "--rules", str(MINI)])
     assert folder_result.exit_code == 2 and "inside an input folder" in folder_result.stderr
+    new_file = runner.invoke(cli, ["batch", str(tmp_path), "-o", str(tmp_path / "new.jsonl"), "--rules", str(MINI)])
+    assert new_file.exit_code == 2 and "inside an input folder" in new_file.stderr
+    assert not (tmp_path / "new.jsonl").exists(), "a new file there would be read as an input next time"
     content = tmp_path / "content"
     shutil.copytree(MINI, content)
     before = (content / "questionnaire.yaml").read_text()
@@ -202,3 +207,40 @@ def test_smaller_findings(runner, tmp_path):
     shutil.copy(answers, folder / "ok.yaml")
     out = _records(runner.invoke(cli, ["batch", str(folder), "--rules", str(MINI), "-j", "1", "-f", "jsonl"]))
     assert [(r["source"].rsplit("/", 1)[-1], r["ok"]) for r in out] == [("gone.yaml", False), ("ok.yaml", True)]
+
+
+def test_a_template_that_fails_stops_the_batch_instead_of_failing_every_record(runner, tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(MINI, content)
+    template = content / "templates" / "result.text.j2"
+    template.write_text("{% for i in range(200000) %}{% endfor %}" + template.read_text())
+    lines = tmp_path / "a.jsonl"
+    lines.write_text('{"feeling": "locked", "minutes": 3}\n' * 3)
+    result = runner.invoke(cli, ["batch", str(lines), "--rules", str(content), "-j", "1", "--out-dir", str(tmp_path / "out")])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"{template}:1:") and "not allowed" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_batch_leaves_the_garbage_collector_as_it_found_it(runner):
+    import gc
+
+    result = runner.invoke(cli, ["batch", str(EXAMPLES), "-j", "1", "-f", "jsonl"])
+    assert result.exit_code == 0, result.stderr
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_changed_content_does_not_reuse_the_cached_engine_plan(shipped, engine):
+    """dataclasses.replace makes new content: the durable plan cached for the old rules must
+    not apply (it would bring back the emergency rules taken out here)."""
+    from dataclasses import replace
+
+    from triage import Triage
+
+    assert shipped.cache_key is not None
+    fewer = replace(shipped, rules=tuple(r for r in shipped.rules if r.urgency != "emergency"))
+    assert fewer.cache_key is None
+    result = Triage(fewer, engine).evaluate({**CRAMP, "alarm_now": ["seizure"]})
+    assert result.urgency != "emergency"
+    assert Triage(shipped, engine).evaluate({**CRAMP, "alarm_now": ["seizure"]}).urgency == "emergency"

@@ -109,8 +109,7 @@ def names_a_sign(question: Question, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     picked = value if isinstance(value, list) else [value]
-    exclusive = {o.id for o in question.options if o.exclusive}
-    return any(isinstance(v, str) and v != NOT_SURE and v not in exclusive for v in picked)
+    return any(isinstance(v, str) and v != NOT_SURE and v not in question.exclusive_ids for v in picked)
 
 
 def visible_answers(content: Content, answers: Answers) -> tuple[Answers, dict[str, Any]]:

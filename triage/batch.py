@@ -17,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from .content import load_content
-from .errors import InputError
+from .errors import ContentError, InputError
 from .evaluate import Triage
 from .outcome import Outcome, Summary
 from .records import Record
@@ -70,19 +70,17 @@ def check_record(
             rendered = renderer.render(result, render)
         else:
             summary = summarize(triage, record.raw)
+    except ContentError:
+        raise  # a template that fails (time, size) is the content's fault, not this record's
     except InputError as exc:
-        return Outcome(record.source, record.id, error=_problems_text(exc))
+        return Outcome(record.source, record.id, error=exc.messages())
     old, old_error = None, None
     if compare_rules:
         try:
             old = summarize(_checker(compare_rules, engine, region)[0], record.raw)
         except InputError as exc:  # the new rules accept it: a change to report, not an error
-            old_error = _problems_text(exc)
+            old_error = exc.messages()
     return Outcome(record.source, record.id, summary, rendered=rendered, old=old, old_error=old_error)
-
-
-def _problems_text(exc: InputError) -> str:
-    return "; ".join(p.message for p in exc.problems)
 
 
 def _check_chunk(records: list[Record], options: dict) -> list[Outcome]:

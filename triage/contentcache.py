@@ -42,6 +42,8 @@ from typing import TypeVar
 import jinja2
 import jinja2.bccache
 
+from .yamlsafe import MAX_FILE_BYTES
+
 T = TypeVar("T")
 KEEP = 16
 _PREFIX = "content-"
@@ -88,10 +90,6 @@ def code_key() -> str:
     return digest.hexdigest()
 
 
-MAX_FILE = 5 * 1024 * 1024
-"""A larger content file is not hashed: loading it reports it (as too large) without the cache."""
-
-
 def _content_key(root: Path, files: Iterable[Path]) -> str | None:
     """The key, or None when a file cannot be read or is too large (loading then says why).
 
@@ -104,8 +102,8 @@ def _content_key(root: Path, files: Iterable[Path]) -> str | None:
     try:
         for path in files:
             with open(path, "rb") as file:
-                data = file.read(MAX_FILE + 1)
-            if len(data) > MAX_FILE:
+                data = file.read(MAX_FILE_BYTES + 1)  # a larger file is reported by loading
+            if len(data) > MAX_FILE_BYTES:
                 return None
             digest.update(os.fsencode(path.name) + b"\0" + str(len(data)).encode() + b"\0" + data)
     except OSError:

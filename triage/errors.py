@@ -47,6 +47,11 @@ class InputError(TriageError):
         super().__init__("\n".join(lines))
 
 
+    def messages(self) -> str:
+        """The problems' messages on one line, without places (for a batch error record)."""
+        return "; ".join(p.message for p in self.problems)
+
+
 class ContentError(InputError):
     """The content folder (questionnaire, rules, advice, templates) has problems."""
 

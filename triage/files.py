@@ -137,14 +137,14 @@ def write_private_atomically(path: str, text: str) -> None:
 def refuse_overwriting(output: str | None, inputs: list[str], what: str = "an input") -> None:
     """OSError when `output` is one of `inputs`, or lies inside one of them that is a folder:
     the results would replace what they were made from."""
-    if output is None or output in STDOUT_NAMES or not os.path.exists(output):
+    if not output or output in STDOUT_NAMES:
         return
-    target = os.path.realpath(output)
+    target = os.path.realpath(output)  # a new file too: the next run would read it as an input
     for name in inputs:
         if name == "-" or not os.path.exists(name):
             continue
         if os.path.isdir(name):
             if target.startswith(os.path.realpath(name) + os.sep):
                 raise OSError(0, f"it is inside {what} folder ({name}); write the output elsewhere", output)
-        elif os.path.samefile(name, output):
+        elif os.path.exists(output) and os.path.samefile(name, output):
             raise OSError(0, f"it is {what}; write the output elsewhere", output)

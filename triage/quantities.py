@@ -63,8 +63,8 @@ def parse_amount(text: str, unit: str) -> float | None:
     said = _UNIT_OF_WORD.get(unit_word)
     wanted = _UNIT_OF_WORD.get(unit.strip().lower())
     if said is None or wanted is None:  # the word typed is not echoed: answers stay out of messages
-        raise ValueError(f"give the number in {unit}, or with a unit such as seconds, hours, weeks or months"
-                         if wanted else f"give the number in {unit}")
+        phrases = examples(unit)
+        raise ValueError(f"give the number in {unit}" + (f", or with a unit, like {phrases}" if phrases else ""))
     return amount * _SECONDS_IN[said] / _SECONDS_IN[wanted]
 
 

@@ -50,7 +50,7 @@ def describe_kind(value: Any) -> str:
     if isinstance(value, (int, float)):
         return "a number"
     if isinstance(value, str):
-        return "a text"
+        return "some words"  # "a text" read like a phone message
     return describe_value(value)
 
 

@@ -60,16 +60,12 @@ class Record:
         return record
 
 
-def _error_text(exc: InputError) -> str:
-    return "; ".join(p.message for p in exc.problems)
-
-
 def _from_data(source: str, data: Any, content: Content, path: str, check_depth: bool = True) -> Iterator[Record]:
     """The answer sets in one parsed document, each as a record or an error record."""
     for where, raw in answer_sets(content, data, path, check_depth):
         place = f"{source} {where}" if where else source
         if isinstance(raw, InputError):
-            yield Record(place, error=_error_text(raw))
+            yield Record(place, error=raw.messages())
         else:
             yield Record(place, record_id(raw), raw)
 

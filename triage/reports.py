@@ -37,6 +37,11 @@ _encode = json.JSONEncoder().encode
 \\u escapes), so a lone surrogate in an id or an ASCII-only output can never fail a run."""
 
 
+def _markdown_errors(errors: list[tuple[str, str]]) -> str:
+    """The "Errors" section of a Markdown report: every record that could not be checked."""
+    return "\n## Errors\n\n" + ("".join(f"- {_md(s)}: {_md(e)}\n" for s, e in errors) or "None.\n")
+
+
 class JsonlWriter:
     def __init__(self, out: TextIO):
         self.out = out
@@ -109,8 +114,7 @@ class ReportWriter:
         w("\n## Records, most urgent first\n\n| urgency | classification | headline | source |\n|---|---|---|---|\n")
         for u, c, h, s in records:
             w(f"| {u} | {c} | {_md(h)} | {_md(s)} |\n")
-        w("\n## Errors\n\n")
-        w("".join(f"- {_md(s)}: {_md(e)}\n" for s, e in self.errors) or "None.\n")
+        w(_markdown_errors(self.errors))
 
     def _html(
         self, levels: Sequence[tuple[str, int]], kinds: Sequence[tuple[str, int]], records: Sequence[tuple[str, ...]]
@@ -208,8 +212,7 @@ class DiffWriter:
                 w(f"; advice {', '.join(old['advice']) or 'none'} -> {', '.join(new['advice']) or 'none'}")
             w(f"; rules only before: {', '.join(c['rules_only_old']) or 'none'}; "
               f"only now: {', '.join(c['rules_only_new']) or 'none'}\n")
-        w("\n## Errors\n\n")
-        w("".join(f"- {_md(s)}: {_md(e)}\n" for s, e in self.errors) or "None.\n")
+        w(_markdown_errors(self.errors))
 
     def summary(self) -> str:
         return "changed: " + ", ".join(f"{self.counts[k]} {k}" for k in CHANGE_KINDS)

@@ -104,12 +104,13 @@ _Loader.add_implicit_resolver(
 )
 # Only scalar nodes reach this constructor: _build handles mappings and sequences itself, and
 # _fast_scalar passes a ScalarNode.
-def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int | float:
     text = str(loader.construct_scalar(cast(yaml.ScalarNode, node)))
     try:
         return int(text, 10)
     except ValueError:  # the resolver let only digits through: this is Python's digit limit
-        raise ValueError(f"the number has too many digits ({len(text.lstrip('+-'))})") from None
+        # as JSON has it (jsonsafe): "a number too large to use", named at its field
+        return -math.inf if text.startswith("-") else math.inf
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)

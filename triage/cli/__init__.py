@@ -17,6 +17,7 @@ import click
 
 from .. import __version__
 from ..answerfile import SAVE_FORMATS, SaveFormat, dump_answers, load_answers
+from ..answers import RECORD_ID
 from ..content import load_content
 from ..errors import Interrupted, TriageError
 from ..files import write_private_atomically
@@ -198,7 +199,7 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
         "If you have trouble breathing, chest pain or signs of a stroke, stop and call your emergency number now "
         f"({triage.outcomes.emergency_number}).", indent="",
     )
-    record_id = answers.get("id")  # a resumed file keeps its id (YAML id, FHIR resource id)
+    record_id = answers.get(RECORD_ID)  # a resumed file keeps its id (YAML id, FHIR resource id)
     saved_any = False
 
     def save_and_note(current: dict) -> None:
@@ -224,7 +225,7 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
             where = "Nothing was saved (use --save FILE to keep your answers)."
         raise Interrupted(where) from None
     if record_id is not None:
-        answers = {"id": record_id, **answers}
+        answers = {RECORD_ID: record_id, **answers}
     save(answers, complete=True)
     click.echo("", err=True)
     ClickPrompter().say(summary(content, answers), indent="")

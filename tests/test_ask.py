@@ -18,14 +18,15 @@ def ask(runner, *args, input=""):
     return runner.invoke(cli, ["ask", "--rules", str(MINI), *map(str, args)], input=input, catch_exceptions=False)
 
 
-def test_full_session_with_back_skip_logic_and_summary(runner):
+def test_full_session_with_back_skip_logic(runner):
     # feeling=locked, then back, change to flicker; the cramp-only question is skipped.
     result = ask(runner, "--format", "json", input="2\nback\n1\n3\n3\n")
     assert result.exit_code == 0, result.stderr
     assert "Does stretching ease it?" not in result.stderr
     assert result.stderr.count("1. What does it feel like?") == 2
     assert "Your answer [2]" in result.stderr, "a question asked again offers the earlier answer"
-    assert "Your answers:" in result.stderr
+    assert "Your answers:" not in result.stderr, "the answers are shown once, in the result's doctor summary"
+    assert "Your answers are not saved. To keep them" in result.stderr
     data = json.loads(result.stdout)
     assert data["raw_answers"] == {"feeling": "flicker", "minutes": 3.0, "alarms": ["none"]}
     assert data["classification"] == "twitch"

@@ -59,23 +59,28 @@ def test_several_bad_fields_are_all_reported(runner, tmp_path):
 
 
 def test_a_directory_or_missing_file_is_a_clear_error(runner, tmp_path):
-    for target, message in ((tmp_path, "is a directory"), (tmp_path / "nope.yaml", "no such file")):
+    folder_message = f"triage: error: {tmp_path} is a folder; to check every answer file in it, use: triage batch"
+    missing = tmp_path / "nope.yaml"
+    for target, message in ((tmp_path, folder_message), (missing, f"triage: error: {missing}: no such file")):
         result = check(runner, target, "--rules", MINI)
         assert result.exit_code == 2
-        assert message in result.stderr and "Traceback" not in result.stderr
+        assert result.stderr.startswith(message) and "Traceback" not in result.stderr
 
 
 def assert_looks_like(fmt, out):
     if fmt == "json":
         data = json.loads(out)
-        assert data["schema_version"] == 2
+        assert data["schema_version"] == 3
         assert len(data["headline"]) <= 140
+        assert [a["priority"] for a in data["advice"]] == list(range(1, len(data["advice"]) + 1))
     elif fmt == "text":
-        headline = out.splitlines()[0]
-        assert 0 < len(headline) <= 140
-        assert "EMERGENCY" in out
-    elif fmt == "html":
+        paragraphs = [" ".join(p.split()) for p in out.strip().split("\n\n")]
+        assert "EMERGENCY NUMBER NOW" in out
+        assert paragraphs[-1].startswith("IN SHORT: "), "the end says again what to do"
+        assert paragraphs[-1].removeprefix("IN SHORT: ") == paragraphs[0].split(" How soon:")[0]
+    elif fmt in ("html", "doctor"):
         assert out.startswith("<!DOCTYPE html>") and out.rstrip().endswith("</html>")
+        assert "Call " in out and "emergency number" in out
     else:
         assert fmt == "markdown" and out.startswith("# ")
 

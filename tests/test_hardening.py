@@ -95,7 +95,7 @@ def test_large_file_and_unreadable_things(runner, tmp_path):
     result = runner.invoke(cli, ["check", str(big), "--rules", str(MINI)], catch_exceptions=False)
     assert result.exit_code == 2 and "larger than 5 MiB" in result.stderr
     result = runner.invoke(cli, ["check", str(tmp_path), "--rules", str(MINI)], catch_exceptions=False)
-    assert result.exit_code == 2 and "is a directory" in result.stderr
+    assert result.exit_code == 2 and "is a folder" in result.stderr
 
 
 def test_unreadable_file(runner, tmp_path):
@@ -353,7 +353,7 @@ def test_killing_ask_while_it_saves_leaves_a_complete_file(mini, tmp_path):
             [sys.executable, "-c", PAUSED_SAVE, *command], env={**os.environ, "PAUSE_AT_SAVE": str(n)},
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         ) as proc:
-            proc.stdin.write("".join(replies[:n]).encode())
+            proc.stdin.write(("new\n" + "".join(replies[:n])).encode())  # start again, replacing the old file
             proc.stdin.close()  # no more answers: without the pause it would stop (exit 130) instead
             wait_for(lambda: proc.poll() is not None or stopped(proc.pid), f"save {n} to pause")
             assert proc.returncode is None, f"save {n} never reached os.replace: {proc.stderr.read()[-500:]!r}"

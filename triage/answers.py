@@ -125,6 +125,13 @@ def visible_answers(content: Content, answers: Answers) -> tuple[Answers, dict[s
     return kept, fact
 
 
+def unanswered(content: Content, answers: Answers) -> list[Question]:
+    """The questions that would be asked for these answers but have none: a saved file can leave
+    them out, and the rules then assume the more careful case."""
+    kept, fact = visible_answers(content, coerce_answers(content, answers))
+    return [q for q in content.questions if q.id not in kept and (q.show_if is None or compile_condition(q.show_if)(fact))]
+
+
 def to_plain(answers: Answers) -> dict:
     """Answers as they are written to a file: yes/no as words, numbers without '.0'."""
     plain: dict[str, Any] = {}

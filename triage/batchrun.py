@@ -27,7 +27,7 @@ from .outcome import Outcome
 from .records import read_all
 from .reports import DiffWriter, make_writer
 
-OUT_SUFFIXES = {"text": ".txt", "markdown": ".md", "html": ".html"}
+OUT_SUFFIXES = {"text": ".txt", "markdown": ".md", "html": ".html", "doctor": ".html"}
 PROGRESS_EVERY = 500
 
 

@@ -7,6 +7,7 @@ is in `triage.model`; the field-by-field checks are in `triage.fieldcheck`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -310,8 +311,7 @@ def load_content(root: str | os.PathLike | None = None) -> Content:
     problems: list[Problem] = []
     if not root.is_dir():
         raise ContentError([Problem(str(root), 1, 1, "the content folder does not exist")])
-    required = ["questionnaire.yaml", "outcomes.yaml", "advice.yaml", "sources.yaml"]
-    for name in required:
+    for name in REQUIRED_FILES:
         if not (root / name).is_file():
             problems.append(Problem(str(root / name), 1, 1, "missing file"))
     if not rule_files(root):
@@ -322,8 +322,15 @@ def load_content(root: str | os.PathLike | None = None) -> Content:
     problems.extend(links_out_of(root))
     if problems:
         raise ContentError(problems)
-    return cached(root, lambda: [root / name for name in required] + rule_files(root),
-                  lambda key: _load_checked(root, key), Content)
+    return cached(root, lambda: content_files(root), lambda key: _load_checked(root, key), Content)
+
+
+REQUIRED_FILES = ("questionnaire.yaml", "outcomes.yaml", "advice.yaml", "sources.yaml")
+
+
+def content_files(root: Path) -> list[Path]:
+    """The files a Content is read from (templates aside)."""
+    return [root / name for name in REQUIRED_FILES] + rule_files(root)
 
 
 def _load_checked(root: Path, cache_key: str | None) -> Content:
@@ -354,7 +361,23 @@ def _load_checked(root: Path, cache_key: str | None) -> Content:
         raise ContentError(problems)
     content = Content(root, tuple(questions), tuple(sorted(rules, key=lambda r: r.id)), advice, sources, outcomes)
     content.cache_key = cache_key  # not an init field: dataclasses.replace() (changed content) drops it
+    content.fingerprint = fingerprint(root)
     return content
+
+
+def fingerprint(root: Path) -> str:
+    """Twelve hex digits that change whenever a file that decides or words a result does (the
+    files the cache is keyed on: not the templates, which only lay it out), printed on results
+    as the rules version; empty if a file went away meanwhile."""
+    digest = hashlib.sha256()
+    files = content_files(root)
+    try:
+        for path in files:
+            data = path.read_bytes()
+            digest.update(f"{path.relative_to(root).as_posix()}\0{len(data)}\0".encode() + data)
+    except (OSError, ValueError):
+        return ""
+    return digest.hexdigest()[:12]
 
 
 def _check_fact_size(questions: list[Question], rules: list[Rule], root: Path, problems: list[Problem]) -> None:

@@ -13,12 +13,15 @@ class Problem:
 
     path: str
     line: int
+    """0 when the problem is about the whole file (it is missing, a folder, unreadable)."""
     column: int
     message: str
     severity: str = "error"
     code: str = ""
 
     def __str__(self) -> str:
+        if self.line <= 0:  # about the whole file (missing, a folder, unreadable): no position to name
+            return f"{self.path}: {self.message}"
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
 
 

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from .answers import Answers, check_answers, coerce_answers, drop_hidden, to_fact, visible_answers
 from .engines import Engine, make_engine
-from .model import NOT_SURE, AdviceItem, Content, Outcomes, Rule, Source, time_matters, urgency_rank
+from .model import NOT_SURE, Content, Outcomes, Rule, Source, time_matters, urgency_rank
 from .operators import flag_key
 from .questiontypes import answer_text
 
-SCHEMA_VERSION = 2
-"""2: `main_reasons` and `other_reasons` added; advice and sources are the content's own items."""
+SCHEMA_VERSION = 3
+"""3: advice in priority order, each item with its `priority`; `top_advice` says how many to show first.
+2: `main_reasons` and `other_reasons` added; advice and sources are the content's own items."""
+
+TOP_ADVICE = 3
+"""How many advice items a result shows first; the rest are "more ideas"."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,17 @@ class ShownAnswer:
 
 
 @dataclass(frozen=True)
+class ShownAdvice:
+    """One advice item as a result shows it: the content's item and its place (1 = most relevant)."""
+
+    id: str
+    title: str
+    text: str
+    sources: tuple[str, ...]
+    priority: int
+
+
+@dataclass(frozen=True)
 class Decision:
     """What the rules decided, before any wording is chosen."""
 
@@ -54,6 +70,7 @@ class Decision:
     classification: str
     also_fits: list[str]
     advice_ids: list[str]
+    """In priority order (`advice_priority`)."""
 
 
 @dataclass
@@ -76,7 +93,8 @@ class Result:
     """Reasons at lower levels, worth knowing; always empty at urgent or emergency, so nothing
     softer stands beside a call-now message."""
     red_flags: list[Reason]
-    advice: list[AdviceItem]
+    advice: list[ShownAdvice]
+    """Most relevant first (`advice_priority`); show the first `top_advice`, then the rest as more ideas."""
     answers: list[ShownAnswer]
     raw_answers: dict[str, Any]
     tell_doctor: list[ShownAnswer]
@@ -90,6 +108,8 @@ class Result:
     also_fits_labels: list[str] = field(default_factory=list)
     safety_net: str = ""
     """When to see a doctor after all (self-care and routine results); empty otherwise."""
+    top_advice: int = TOP_ADVICE
+    """How many advice items to show first."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -169,8 +189,7 @@ class Triage:
         else:
             classification = "unclear"
             also_fits = leaders + sorted(c for c in votes if c not in leaders)
-        chosen = {a for r in fired for a in r.advice}
-        advice_ids = sorted(chosen, key=self._advice_order.__getitem__)  # in advice.yaml's order
+        advice_ids = advice_priority(fired, self._advice_order)
         return Decision(answers, fired, urgency, urgency_rules, classification, also_fits, advice_ids)
 
     def headline(self, decision: Decision) -> str:
@@ -192,7 +211,10 @@ class Triage:
         else:
             urgency_reasons = [Reason("fallback", outcomes.fallback_reason, urgency, None, False, ())]
         classification_reasons = [reason(r) for r in fired if r.classification]
-        advice = [content.advice[i] for i in decision.advice_ids]
+        advice = [
+            ShownAdvice(item.id, item.title, item.text, item.sources, place)
+            for place, item in enumerate((content.advice[i] for i in decision.advice_ids), 1)
+        ]
         cited = {s for r in fired for s in r.sources} | {s for a in advice for s in a.sources}
         sources = [s for s in content.sources.values() if s.id in cited]
 
@@ -232,6 +254,23 @@ class Triage:
             safety_net=outcomes.safety_nets.get(urgency, ""),
             engine=self.engine.name,
         )
+
+
+def advice_priority(fired: list[Rule], advice_order: dict[str, int]) -> list[str]:
+    """The advice the fired rules name, most relevant first.
+
+    Each fired rule gives its advice one share, split over the items it names: a rule about one
+    trigger the person named ("coffee") and one idea for it counts more than a general rule with
+    four. Ties go to the item named earlier in a rule's own list (authors list a rule's best
+    idea first), then to advice.yaml's order: a stable order every front end can show alike.
+    """
+    share: dict[str, Fraction] = {}
+    best_place: dict[str, int] = {}
+    for rule in fired:
+        for place, advice_id in enumerate(rule.advice):
+            share[advice_id] = share.get(advice_id, Fraction(0)) + Fraction(1, len(rule.advice))
+            best_place[advice_id] = min(place, best_place.get(advice_id, place))
+    return sorted(share, key=lambda a: (-share[a], best_place[a], advice_order[a]))
 
 
 def headline(outcomes: Outcomes, classification: str, also_fits: list[str], urgency: str) -> str:

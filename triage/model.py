@@ -15,7 +15,7 @@ from .errors import TriageError
 
 Urgency = Literal["self_care", "routine", "soon", "urgent", "emergency"]
 Classification = Literal["twitch", "cramp", "spasm", "unclear"]
-ResultFormat = Literal["text", "markdown", "html", "json"]
+ResultFormat = Literal["text", "markdown", "html", "doctor", "json"]
 BatchFormat = Literal["jsonl", "csv", "report", "html"]
 """Each has one writer in `triage.reports.WRITERS` (named here so the CLI need not import the writers)."""
 QuestionTypeName = Literal["choice", "multi", "yesno", "number"]
@@ -30,8 +30,14 @@ URGENCY_LEVELS: tuple[Urgency, ...] = get_args(Urgency)
 CLASSIFICATIONS: tuple[Classification, ...] = get_args(Classification)
 FORMATS: tuple[ResultFormat, ...] = get_args(ResultFormat)
 BATCH_FORMATS: tuple[BatchFormat, ...] = get_args(BatchFormat)
-TEMPLATES: dict[ResultFormat, str] = {"text": "result.text.j2", "markdown": "result.markdown.j2", "html": "result.html.j2"}
-"""The author templates every content folder has; JSON is the result serialised by code."""
+TEMPLATES: dict[ResultFormat, str] = {
+    "text": "result.text.j2", "markdown": "result.markdown.j2", "html": "result.html.j2", "doctor": "result.doctor.html.j2",
+}
+"""The author templates every content folder has; JSON is the result serialised by code. `doctor` is
+the one-page summary to print for a doctor (HTML)."""
+FORMAT_ALIASES: dict[str, ResultFormat] = {"md": "markdown"}
+"""Other names people type for a format (`--format md`); names are also read in any case."""
+BATCH_FORMAT_ALIASES: dict[str, BatchFormat] = {"md": "report", "markdown": "report"}
 NOT_SURE = "not_sure"
 """The answer "not sure", wherever a question allows it."""
 ANSWER_ID = re.compile(r"^[a-z][a-z0-9_]*$")  # use .fullmatch: "$" alone lets a trailing newline through
@@ -241,6 +247,8 @@ class Content:
     question_by_id: dict[str, Question] = field(default_factory=dict)
     cache_key: str | None = field(init=False, default=None, compare=False, repr=False)
     """This content's key in the cache (`triage.contentcache`), for values derived from it; None uncached."""
+    fingerprint: str = field(init=False, default="", compare=False, repr=False)
+    """A short digest of the content files (`content.fingerprint`): the rules version a result names."""
     stages: int = field(init=False, default=1)
     """How many stages the rules run in (flags set in one stage are read in later ones)."""
     question_order: tuple[str, ...] = field(init=False, default=())

@@ -14,7 +14,7 @@ from .answers import Answers, visible, visible_answers
 from .evaluate import Triage
 from .model import NOT_SURE, Content, Question
 from .quantities import examples as unit_examples
-from .questiontypes import answer_text, coerce_answer
+from .questiontypes import coerce_answer
 
 BACK = "back"
 HELP = "?"
@@ -208,11 +208,3 @@ def _next_unanswered(content: Content, answers: Answers, start: int) -> int:
         if question.id not in answers and visible(question, answers):
             return index
     return len(content.questions)
-
-
-def summary(content: Content, answers: Answers) -> str:
-    lines = ["Your answers:"]
-    for q in content.questions:
-        if q.id in answers:
-            lines.append(f"  - {q.text} {answer_text(q, answers[q.id])}")
-    return "\n".join(lines)

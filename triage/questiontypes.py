@@ -148,6 +148,11 @@ def coerce_number(question: Question, raw: Any, whole: bool | None = None) -> in
 
 
 def _number_words(question: Question, value: Any) -> str:
+    """"20 minutes"; under a minute in seconds ("6 seconds", and "a few seconds" for 0), as
+    people say it: "0.1 minutes" or "0 minutes" reads like nothing happened."""
+    if question.unit == "minutes" and 0 <= value < 1:
+        seconds = round(value * 60)
+        return f"{seconds} second{'s' if seconds != 1 else ''}" if seconds else "a few seconds"
     number = f"{value:g}" if isinstance(value, float) else str(value)
     return f"{number} {question.unit}".strip()
 

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime
 import functools
 import json
 import os
 import re
 import signal
+import textwrap
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from . import __version__
 from .contentcache import PrivateBytecodeCache, cache_dir, template_prefix
 from .errors import ContentError, Problem, TriageError
 from .evaluate import Result
@@ -37,8 +41,63 @@ def markdown_text(value: Any) -> str:
     return _AUTOLINK.sub(lambda m: m.group().replace(":", "\\:").replace(".", "\\."), text)
 
 
+def markdown_link(title: Any, url: Any) -> str:
+    """A Markdown link for an https address (the title escaped, the address made safe to put in
+    `(<...>)`); any other address is left out, and the title stays plain text."""
+    address = plain(url)
+    if not address.startswith("https://") or any(c.isspace() for c in address):
+        return markdown_text(title)
+    for char, code in (("<", "%3C"), (">", "%3E"), ("\\", "%5C")):
+        address = address.replace(char, code)
+    return f"[{markdown_text(title)}](<{address}>)"
+
+
 def to_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How a result is shown, beside what it says: the templates read these as `width`,
+    `colour`, `today` and `versions`."""
+
+    width: int = 78
+    """Lines of text are wrapped to this many columns (the `wrap` filter)."""
+    colour: bool = False
+    """Bold and colour for the headline and warnings (the `strong` and `alarm` filters); only on a terminal."""
+    today: datetime.date = field(default_factory=datetime.date.today)
+
+
+PRESENTATION_NAMES = ("width", "colour", "today", "versions")
+"""What templates get beside the result's fields: the `Presentation` and the versions."""
+
+BOLD, RED, RESET = "\x1b[1m", "\x1b[1;31m", "\x1b[0m"
+_BULLET = re.compile(r"^\s*(?:[-*!>]|\d+[.)])?\s*")
+
+
+@jinja2.pass_context
+def wrap_lines(context: jinja2.runtime.Context, value: Any, width: int | None = None) -> str:
+    """Each line of `value` wrapped to the presentation's width, never mid-word; a continuation
+    is indented under the text after a leading bullet ("- ", "* ", "! ", "1. ")."""
+    columns = max(20, min(int(width or context.get("width", 78)), 1000))
+    lines = []
+    for line in str(value).splitlines() or [""]:
+        hanging = " " * len(_BULLET.match(line).group())  # type: ignore[union-attr]
+        lines.append(textwrap.fill(line, columns, subsequent_indent=hanging, break_long_words=False,
+                                   break_on_hyphens=False) or line)
+    return "\n".join(lines)
+
+
+def _styled(code: str) -> Any:
+    @jinja2.pass_context
+    def style(context: jinja2.runtime.Context, value: Any) -> str:
+        """Each line in bold (or bold red) when the presentation has colour; unchanged otherwise."""
+        text = str(value)
+        if not context.get("colour"):
+            return text
+        return "\n".join(f"{code}{line}{RESET}" if line.strip() else line for line in text.split("\n"))
+
+    return style
 
 
 class ContainedLoader(jinja2.FileSystemLoader):
@@ -182,7 +241,11 @@ def make_environment(template_dir: Path) -> ImmutableSandboxedEnvironment:
     env.filters["plain"] = plain
     env.filters["md"] = markdown_text
     env.filters["to_json"] = to_json
+    env.filters["wrap"] = wrap_lines
+    env.filters["strong"] = _styled(BOLD)
+    env.filters["alarm"] = _styled(RED)
     env.globals["range"] = _budgeted_range
+    env.globals["md_link"] = markdown_link
     env.globals.pop("lipsum", None)  # filler text has no place in a result, and it can be made huge
     return env
 
@@ -210,24 +273,28 @@ class Renderer:
                 raise ContentError([Problem(where, 1, 1, "the template is not valid UTF-8 text")]) from None
         return self._templates[fmt]
 
-    def render(self, result: Result, fmt: str = "text") -> str:
+    def render(self, result: Result, fmt: str = "text", presentation: Presentation | None = None) -> str:
         """The result in one of `FORMATS`: JSON by code, the others by the content's templates."""
         match fmt:
             case "json":
                 return to_json(result.to_dict()) + "\n"
-            case "text" | "markdown" | "html":
-                return self._render_template(result, fmt)
+            case "text" | "markdown" | "html" | "doctor":
+                return self._render_template(result, fmt, presentation or Presentation())
             case _:
                 raise TriageError(f"unknown format {fmt!r} (use one of: {', '.join(FORMATS)})")
 
-    def _render_template(self, result: Result, fmt: str) -> str:
+    def _render_template(self, result: Result, fmt: str, presentation: Presentation) -> str:
         data = result.to_dict()
+        shown = {
+            "width": presentation.width, "colour": presentation.colour, "today": presentation.today.isoformat(),
+            "versions": {"triage": __version__, "rules": self.content.fingerprint or "unknown"},
+        }
         template = self.template(fmt)
         where = str(self.content.template_dir / str(template.name))
         token = _RANGE_BUDGET.set([MAX_RANGE_ITEMS])
         try:
             with _cpu_time_limit(MAX_RENDER_SECONDS):
-                text = self._generate(template, data)
+                text = self._generate(template, {"result": data, **data, **shown})
         except SecurityError as exc:
             raise ContentError([Problem(where, _template_line(exc), 1, f"template tried something not allowed: {exc}")]) from None
         except Exception as exc:  # an author's template can fail in many ways; none may crash the tool
@@ -238,10 +305,10 @@ class Renderer:
         return text if text.endswith("\n") else text + "\n"
 
     @staticmethod
-    def _generate(template: jinja2.Template, data: dict) -> str:
+    def _generate(template: jinja2.Template, context: dict) -> str:
         pieces: list[str] = []
         size = 0
-        for piece in template.generate(result=data, **data):
+        for piece in template.generate(context):
             size += len(piece)
             if size > MAX_OUTPUT:
                 raise SecurityError(f"the result would be longer than {MAX_OUTPUT} characters")

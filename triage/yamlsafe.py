@@ -122,13 +122,13 @@ def read_text(path: str) -> str:
         with open(path, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except IsADirectoryError:
-        raise InputError([Problem(path, 1, 1, "is a directory, not a file")]) from None
+        raise InputError([Problem(path, 0, 0, "is a directory, not a file")]) from None
     except FileNotFoundError:
-        raise InputError([Problem(path, 1, 1, "no such file")]) from None
+        raise InputError([Problem(path, 0, 0, "no such file")]) from None
     except PermissionError:
-        raise InputError([Problem(path, 1, 1, "cannot read the file: permission denied")]) from None
+        raise InputError([Problem(path, 0, 0, "cannot read the file: permission denied")]) from None
     except OSError as exc:
-        raise InputError([Problem(path, 1, 1, f"cannot read the file: {exc.strerror or exc}")]) from None
+        raise InputError([Problem(path, 0, 0, f"cannot read the file: {exc.strerror or exc}")]) from None
     return decode_text(data, path)
 
 

@@ -13,13 +13,13 @@ from ..engines import durable
 from ..errors import ContentError, Problem
 from ..evaluate import Result, Triage, all_headlines
 from ..model import NOT_SURE, TEMPLATES, Content, default_rules_dir
-from ..render import Renderer, make_environment
+from ..render import PRESENTATION_NAMES, Renderer, make_environment
 
 MAX_HEADLINE = 140
 
 
 def _result_fields() -> set[str]:
-    return set(Result.__dataclass_fields__) | {"result"}
+    return set(Result.__dataclass_fields__) | {"result"} | set(PRESENTATION_NAMES)
 
 
 def check_templates(content: Content) -> list[Problem]:

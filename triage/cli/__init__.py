@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import sys
 from typing import NoReturn
 
@@ -17,17 +16,17 @@ import click
 
 from .. import __version__
 from ..answerfile import SAVE_FORMATS, SaveFormat, dump_answers, load_answers
-from ..answers import RECORD_ID
+from ..answers import RECORD_ID, unanswered
 from ..content import load_content
 from ..errors import Interrupted, TriageError
 from ..files import write_private_atomically
-from ..model import BATCH_FORMATS, TEMPLATES, URGENCY_LEVELS, urgency_rank
-from ..questionnaire import emergency_message, run_questionnaire, summary
-from .common import PathName, TriageGroup, build, content_options, format_option, region_option
+from ..model import BATCH_FORMAT_ALIASES, BATCH_FORMATS, FORMAT_ALIASES, TEMPLATES, URGENCY_LEVELS, urgency_rank
+from ..questionnaire import emergency_message, run_questionnaire
+from .common import FormatChoice, PathName, TriageGroup, build, content_options, format_option, presentation, region_option, say
 from .rules import rules
 
 
-@click.group(cls=TriageGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TriageGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="triage")
 def cli() -> None:
     """Make sense of a muscle twitch, cramp or spasm, and learn how soon to see a doctor.
@@ -43,7 +42,7 @@ def cli() -> None:
     """
 
 
-@cli.command()
+@cli.command(short_help="Check one saved answer file and show the result.")
 @click.argument("answers_file", type=PathName(dir_okay=True, allow_dash=True))
 @content_options
 @region_option
@@ -65,24 +64,35 @@ def check(
       triage check answers.yaml --region uk
     """
     triage, renderer = build(rules_dir, engine, region)
+    if os.path.isdir(answers_file):
+        raise TriageError(f"{answers_file} is a folder; to check every answer file in it, use: triage batch {answers_file}")
     answers = load_answers(triage.content, answers_file)
     result = triage.evaluate(answers)
-    click.echo(renderer.render(result, fmt), nl=False)
+    missing = unanswered(triage.content, answers)
+    shown = renderer.render(result, fmt, presentation())
+    if missing:  # said once the result is sure to follow (a content error is the only line then)
+        names = "; ".join(q.doctor_note or q.text for q in missing)
+        say(f"triage: note: {len(missing)} question{'s' if len(missing) != 1 else ''} not answered in "
+            f"{answers_file} ({names}); the result may be more cautious than it needs to be.")
+    click.echo(shown, nl=False)
     if fail_on and urgency_rank(result.urgency) >= urgency_rank(fail_on):
         sys.exit(1)
 
 
-@cli.command()
+@cli.command(short_help="Check many saved answer sets at once.")
 @click.argument("inputs", nargs=-1, required=True)
 @content_options
 @region_option
-@click.option("--format", "-f", "fmt", type=click.Choice(BATCH_FORMATS), default=None,
-              help="jsonl (default when standard output is not a terminal), csv, report (Markdown) or html.")
+@click.option("--format", "-f", "fmt", default=None,
+              type=FormatChoice(BATCH_FORMATS, BATCH_FORMAT_ALIASES,
+                                {"json": "batch writes many results: use jsonl (one JSON result per line)"}),
+              help="jsonl (default when standard output is not a terminal), csv, report (Markdown; also md, "
+                   "markdown) or html.")
 @click.option("--output", "-o", type=PathName(dir_okay=False), default=None,
               help="Write to this file (atomically: the old file stays until the new one is complete).")
 @click.option("--out-dir", type=PathName(file_okay=False), default=None,
               help="Also write each record's full result as its own file in this folder.")
-@click.option("--out-format", type=click.Choice(list(TEMPLATES)), default="text", show_default=True,
+@click.option("--out-format", type=FormatChoice(TEMPLATES, FORMAT_ALIASES), default="text", show_default=True,
               help="Format of the files written to --out-dir.")
 @click.option("--pattern", default=None, help="Glob for files inside folders (default: answer-file endings).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Worker processes (default: all cores).")
@@ -147,11 +157,7 @@ class ClickPrompter:
             raise EOFError from None
 
     def say(self, text: str, indent: str = "   ") -> None:
-        """Each line wrapped to the terminal (at most 100 columns), continuation lines indented."""
-        width = max(40, min(shutil.get_terminal_size().columns, 100) - 1)
-        for line in text.splitlines():
-            hanging = indent + " " * (len(line) - len(line.lstrip(" -")))
-            click.echo(click.wrap_text(line, width, initial_indent=indent, subsequent_indent=hanging), err=True)
+        say(text, indent)
 
 
 @cli.command()
@@ -184,7 +190,15 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
         raise TriageError(f"cannot save answers to {save_path}: its folder does not exist")  # before any question
     triage, renderer = build(rules_dir, engine, region)
     content = triage.content
+    prompter = ClickPrompter()
+    click.echo("Answer a few questions about your muscle twitch, cramp or spasm.", err=True)
+    say("If you have trouble breathing, chest pain or signs of a stroke, stop and call your emergency number now "
+        f"({triage.outcomes.emergency_number}).")
+    if save_path and not resume_path and _holds_something(save_path):
+        resume_path = _resume_or_replace(prompter, save_path)
     answers = load_answers(content, resume_path) if resume_path else {}
+    if not save_path:
+        say("Your answers are not saved. To keep them, start with: triage ask --save my-answers.yaml")
 
     def save(current: dict, complete: bool = False) -> None:
         if save_path:
@@ -194,11 +208,6 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
             except OSError as exc:
                 raise TriageError(f"cannot save answers to {save_path}: {exc.strerror or exc}") from None
 
-    click.echo("Answer a few questions about your muscle twitch, cramp or spasm.", err=True)
-    ClickPrompter().say(
-        "If you have trouble breathing, chest pain or signs of a stroke, stop and call your emergency number now "
-        f"({triage.outcomes.emergency_number}).", indent="",
-    )
     record_id = answers.get(RECORD_ID)  # a resumed file keeps its id (YAML id, FHIR resource id)
     saved_any = False
 
@@ -209,7 +218,7 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
 
     try:
         answers = run_questionnaire(
-            content, ClickPrompter(), answers, on_change=save_and_note,
+            content, prompter, answers, on_change=save_and_note,
             emergency_check=lambda so_far: emergency_message(triage, so_far),
         )
     except (EOFError, KeyboardInterrupt):
@@ -222,15 +231,42 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
         elif save_path:
             where = f"No question was answered, so nothing was saved ({save_path} was not created)."
         else:
-            where = "Nothing was saved (use --save FILE to keep your answers)."
+            where = "Nothing was saved, so your answers are not kept (use --save FILE next time to keep them)."
         raise Interrupted(where) from None
     if record_id is not None:
         answers = {RECORD_ID: record_id, **answers}
     save(answers, complete=True)
     click.echo("", err=True)
-    ClickPrompter().say(summary(content, answers), indent="")
-    click.echo("", err=True)
-    click.echo(renderer.render(triage.evaluate(answers), fmt), nl=False)
+    click.echo(renderer.render(triage.evaluate(answers), fmt, presentation()), nl=False)
+    if save_path:
+        say(f"Your answers are saved in {save_path}.")
+
+
+def _holds_something(path: str) -> bool:
+    """A regular file with something in it (a FIFO or a device is written to, never read back)."""
+    try:
+        return os.path.isfile(path) and os.path.getsize(path) > 0
+    except OSError:
+        return False
+
+
+def _resume_or_replace(prompter: ClickPrompter, save_path: str) -> str | None:
+    """`--save` names a file that is there already: go on from its answers (the path to resume
+    from), start again and replace it (None), or stop; never replaced without asking."""
+    question = (f"{save_path} already exists. Type go on to continue from the answers in it, "
+                "new to start again and replace it when you answer, or stop.")
+    while True:
+        try:
+            reply = prompter.ask(question, "go on").strip().lower()
+        except EOFError:
+            raise Interrupted(f"Nothing was changed: {save_path} is as it was.") from None
+        if reply.startswith("go") or reply in ("resume", "continue", "yes", "y"):
+            return save_path
+        if reply in ("new", "replace", "start again"):
+            return None
+        if reply in ("stop", "quit", "q", "no", "n"):
+            raise Interrupted(f"Nothing was changed: {save_path} is as it was.")
+        prompter.say("Sorry: please type go on, new or stop.")
 
 
 cli.add_command(rules)
@@ -244,9 +280,10 @@ def questionnaire() -> None:
 @questionnaire.command(name="export")
 @click.option("--rules", "rules_dir", type=PathName(file_okay=False), default=None,
               help="Content folder to export instead of the built-in one.")
-@click.option("--fhir", "as_fhir", is_flag=True, required=True,
-              help="Export as an HL7 FHIR R4 Questionnaire resource (JSON).")
-def export_questionnaire(rules_dir: str | None, as_fhir: bool) -> None:
+@click.option("--format", "-f", "fmt", type=FormatChoice(["fhir"], {"json": "fhir"}), default="fhir", show_default=True,
+              help="fhir: an HL7 FHIR R4 Questionnaire resource (JSON), the one format for now.")
+@click.option("--fhir", "as_fhir", is_flag=True, hidden=True, help="The same as --format fhir (older name).")
+def export_questionnaire(rules_dir: str | None, fmt: str, as_fhir: bool) -> None:
     """Print the questionnaire as an HL7 FHIR R4 Questionnaire (JSON) on standard output.
 
     Each question becomes an item (linkId = question id), each option an answerOption
@@ -254,7 +291,7 @@ def export_questionnaire(rules_dir: str | None, as_fhir: bool) -> None:
 
     \b
     Examples:
-      triage questionnaire export --fhir > questionnaire.json
+      triage questionnaire export > questionnaire.json
     """
     import json
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sys
+import textwrap
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import wraps
 from typing import Any
 
@@ -23,8 +25,8 @@ from ..engines import ENGINES
 from ..errors import InputError, Interrupted, Problem, Stopped, TriageError
 from ..evaluate import Triage
 from ..files import write_atomically
-from ..model import FORMATS
-from ..render import Renderer
+from ..model import FORMAT_ALIASES, FORMATS
+from ..render import Presentation, Renderer
 from ..textsafe import escaped
 
 
@@ -54,7 +56,7 @@ class TriageGroup(click.Group):
         except KeyboardInterrupt:  # Ctrl-C outside the questionnaire (which says where answers are)
             interrupted = Interrupted("interrupted; no output file was left half-written")
             click.echo("", err=True)
-            click.echo(f"triage: {interrupted.label}: {interrupted}", err=True)
+            say(f"triage: {interrupted.label}: {interrupted}")
             ctx.exit(interrupted.exit_code)
         except click.UsageError as exc:  # a subcommand's options
             _say_usage_error(exc)
@@ -64,7 +66,7 @@ class TriageGroup(click.Group):
             # a name given on the command line holds (a line break, an escape sequence).
             lines = str(exc).splitlines() if isinstance(exc, InputError) else [escaped(str(exc))]
             for line in lines or [exc.__class__.__name__]:
-                click.echo(line if _has_place(line) else f"triage: {exc.label}: {line}", err=True)
+                say(line if _has_place(line) else f"triage: {exc.label}: {line}")
             ctx.exit(exc.exit_code)
 
 
@@ -75,7 +77,7 @@ def _say_usage_error(exc: click.UsageError) -> None:
         exc.show()
         return
     command = exc.ctx.command_path if exc.ctx else "triage"
-    click.echo(f"triage: error: {escaped(exc.format_message())} (see '{command} --help')", err=True)
+    say(f"triage: error: {escaped(exc.format_message())} (see '{command} --help')")
 
 
 @contextlib.contextmanager
@@ -133,9 +135,27 @@ def content_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+class FormatChoice(click.Choice):
+    """A format name in any case, or another name people use for it (`md` for markdown); a
+    name that belongs to another command says which (`json` is one result, `jsonl` many)."""
+
+    def __init__(self, choices: Iterable[str], aliases: Mapping[str, str], elsewhere: Mapping[str, str] | None = None):
+        super().__init__(list(choices), case_sensitive=False)
+        self.aliases = dict(aliases)
+        self.elsewhere = dict(elsewhere or {})
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        name = str(value).strip().lower()
+        name = self.aliases.get(name, name)
+        if name in self.elsewhere:
+            self.fail(self.elsewhere[name], param, ctx)
+        return super().convert(name, param, ctx)
+
+
 format_option = click.option(
-    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-    help="How to show the result.",
+    "--format", "-f", "fmt", default="text", show_default=True,
+    type=FormatChoice(FORMATS, FORMAT_ALIASES, {"jsonl": "jsonl is for many results (triage batch); use json for one"}),
+    help="How to show the result: text, markdown (md), html, doctor (a one-page summary to print for a doctor) or json.",
 )
 
 
@@ -143,6 +163,44 @@ region_option = click.option(
     "--region", default=None, envvar="TRIAGE_REGION", show_envvar=True,
     help="Show the emergency number of this region (us, uk, eu, au, ...). Default: the common numbers.",
 )
+
+
+def presentation(stream: Any = None) -> Presentation:
+    """How to show a result on `stream` (standard output): on a terminal, wrapped to its width
+    (at most 100 columns), with bold and colour unless NO_COLOR is set or TERM is dumb; in a
+    file or a pipe, 78 columns and no escape codes."""
+    stream = stream if stream is not None else sys.stdout
+    if not _is_terminal(stream):
+        return Presentation()
+    colour = not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    return Presentation(width=terminal_width(), colour=colour)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def terminal_width() -> int:
+    """Columns to wrap at on this terminal: its width less one, between 40 and 100."""
+    return max(40, min(shutil.get_terminal_size().columns, 101) - 1)
+
+
+def say(text: str, indent: str = "") -> None:
+    """A message on stderr, each line wrapped to the terminal when stderr is one (never
+    mid-word), continuation lines indented under the text after a bullet."""
+    if not _is_terminal(sys.stderr):
+        for line in text.splitlines() or [""]:
+            click.echo(indent + line if line else line, err=True)
+        return
+    width = terminal_width()
+    for line in text.splitlines() or [""]:
+        hanging = indent + " " * (len(line) - len(line.lstrip(" -*!")))
+        wrapped = textwrap.fill(line, width, initial_indent=indent, subsequent_indent=hanging or "  ",
+                                break_long_words=False, break_on_hyphens=False)
+        click.echo(wrapped, err=True)
 
 
 def build(rules_dir: str | None, engine: str | None, region: str | None = None) -> tuple[Triage, Renderer]:

@@ -277,3 +277,35 @@ def test_answer_files_take_the_same_phrases(runner, tmp_path):
     result = runner.invoke(cli, ["check", str(answers), "--rules", str(MINI), "-f", "json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["urgency"] == "urgent"
+
+
+def test_save_onto_an_existing_file_asks_first(runner, tmp_path):
+    saved = tmp_path / "answers.yaml"
+    complete = "feeling: flicker\nminutes: 3\nalarms: [none]\n"
+    saved.write_text(complete)
+    stopped = ask(runner, "--save", saved, input="stop\n")
+    assert stopped.exit_code == 130 and "already exists" in stopped.stderr
+    assert saved.read_text() == complete, "stop leaves the file as it was"
+    ended = ask(runner, "--save", saved, input="")
+    assert ended.exit_code == 130 and saved.read_text() == complete, "no answer to the question changes nothing"
+
+    go_on = ask(runner, "--save", saved, "--format", "json", input="\n")  # the default: go on from it
+    assert go_on.exit_code == 0, go_on.stderr
+    assert "1. What does it feel like?" not in go_on.stderr, "a complete file needs no question"
+    assert json.loads(go_on.stdout)["raw_answers"] == {"feeling": "flicker", "minutes": 3, "alarms": ["none"]}
+    assert go_on.stderr.rstrip().endswith(f"Your answers are saved in {saved}.")
+
+    new = ask(runner, "--save", saved, "--format", "json", input="new\n2\n45\n3\nno\n")
+    assert new.exit_code == 0, new.stderr
+    assert "feeling: locked" in saved.read_text()
+
+    confused = ask(runner, "--save", saved, input="maybe\nstop\n")
+    assert "please type go on, new or stop" in confused.stderr and confused.exit_code == 130
+
+
+def test_an_empty_file_or_a_fifo_is_saved_to_without_asking(runner, tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    result = ask(runner, "--save", empty, "--format", "json", input="1\n3\n3\n")
+    assert result.exit_code == 0 and "already exists" not in result.stderr
+    assert "feeling: flicker" in empty.read_text()

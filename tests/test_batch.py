@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+import triage
 from triage.cli import cli
 
 from .conftest import EXAMPLES, MINI, TESTS
@@ -319,7 +320,7 @@ def test_report_shows_ids_and_errors_as_plain_text(runner, tmp_path):
 def test_no_progress_line_when_stderr_is_not_a_terminal(runner):
     result = batch(runner, BATCH / "answers.csv", "-j", "1")
     assert "records..." not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("read 5 records: 4 triaged, 1 errors")
+    assert result.stderr.strip().splitlines()[-1].startswith("read 5 records: 4 triaged, 1 error;")
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -364,7 +365,7 @@ def test_an_empty_folder_is_an_error_record_and_the_inputs_after_it_are_read(run
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["ok"] for r in records] == [True, False, True]
     assert records[1] == {"source": str(empty), "id": None, "ok": False, "error": "no answer files in this folder"}
-    assert "read 3 records: 2 triaged, 1 errors" in result.stderr
+    assert "read 3 records: 2 triaged, 1 error;" in result.stderr
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -427,3 +428,21 @@ def test_compare_rules_keeps_every_error_record(runner, tmp_path, fmt):
     assert result.exit_code == 2
     assert str(bad).replace("_", "\\_") in result.stdout or str(bad) in result.stdout, "the error record is written"
     assert "not one of the options" in result.stdout
+
+
+def test_reports_are_dated_labelled_and_counted_in_words(runner, tmp_path, shipped):
+    one = tmp_path / "one.yaml"
+    one.write_text((EXAMPLES / "eyelid-twitch-coffee.yaml").read_text())
+    made = f"by muscle-triage {triage.__version__}, rules version {shipped.fingerprint}"
+    for fmt in ("text", "report", "html"):
+        result = runner.invoke(cli, ["batch", str(one), "-j", "1", "--format", fmt], catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+        assert made in result.stdout.replace("\\", ""), fmt
+        assert "1 record: 1 triaged, 0 errors." in result.stdout, fmt
+        assert result.stderr.startswith("read 1 record: 1 triaged, 0 errors;")
+    page = runner.invoke(cli, ["batch", str(one), "-j", "1", "-f", "html"]).stdout
+    assert "<caption>Records by urgency</caption>" in page and "<caption>Records by classification</caption>" in page
+    assert "tr{break-inside:avoid" in page
+    text = runner.invoke(cli, ["batch", str(one), "-j", "1", "-f", "text"]).stdout
+    assert "|" not in text and "\\." not in text, "the text report is not Markdown"
+    assert runner.invoke(cli, ["batch", str(one), "-j", "1", "-f", "MD"]).stdout.startswith("# Triage report")

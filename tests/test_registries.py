@@ -41,4 +41,4 @@ def test_an_unknown_name_raises_instead_of_falling_back(mini, tmp_path):
         Renderer(mini).render(None, "pdf")  # type: ignore[arg-type]
     with (tmp_path / "out").open("w") as out, pytest.raises(ValueError, match="unknown batch format 'xml'"):
         make_writer("xml", out)
-    assert set(WRITERS) == {"jsonl", "csv", "report", "html"}
+    assert set(WRITERS) == {"jsonl", "csv", "report", "html", "text"}

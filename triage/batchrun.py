@@ -25,7 +25,7 @@ from .files import PRIVATE, AtomicOutput, open_output, refuse_overwriting
 from .model import URGENCY_LEVELS, urgency_rank
 from .outcome import Outcome
 from .records import read_all
-from .reports import DiffWriter, make_writer
+from .reports import DiffWriter, made_line, make_writer
 
 OUT_SUFFIXES = {"text": ".txt", "markdown": ".md", "html": ".html", "doctor": ".html"}
 PROGRESS_EVERY = 500
@@ -70,7 +70,8 @@ class Tally:
         seconds = max(time.perf_counter() - self.started, 1e-9)
         levels = ", ".join(f"{level} {self.by_urgency[level]}" for level in reversed(URGENCY_LEVELS) if self.by_urgency[level])
         return (
-            f"read {self.read} records: {self.read - self.errors} triaged, {self.errors} errors"
+            f"read {self.read} record{'' if self.read == 1 else 's'}: {self.read - self.errors} triaged, "
+            f"{self.errors} error{'' if self.errors == 1 else 's'}"
             + (f"; {levels}" if levels else "")
             + f"; {seconds:.2f} s, {self.read / seconds:.0f} records/s"
         )
@@ -126,7 +127,7 @@ def run_batch(
         raise TriageError(f"cannot write {options.output}: {exc.strerror or exc}") from None
     out = sink.file if sink else (stdout or sys.stdout)
     try:
-        writer = make_writer(options.fmt, out, compare=bool(options.compare_rules))
+        writer = make_writer(options.fmt, out, compare=bool(options.compare_rules), made=made_line(content.fingerprint))
     except ValueError as exc:
         if sink:
             sink.abort()

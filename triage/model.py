@@ -16,7 +16,7 @@ from .errors import TriageError
 Urgency = Literal["self_care", "routine", "soon", "urgent", "emergency"]
 Classification = Literal["twitch", "cramp", "spasm", "unclear"]
 ResultFormat = Literal["text", "markdown", "html", "doctor", "json"]
-BatchFormat = Literal["jsonl", "csv", "report", "html"]
+BatchFormat = Literal["jsonl", "csv", "report", "html", "text"]
 """Each has one writer in `triage.reports.WRITERS` (named here so the CLI need not import the writers)."""
 QuestionTypeName = Literal["choice", "multi", "yesno", "number"]
 """Each has one entry in `triage.questiontypes.QUESTION_TYPES`."""

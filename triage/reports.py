@@ -10,12 +10,14 @@ that `triage check` need not import this module).
 from __future__ import annotations
 
 import csv
+import datetime
 import html
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Protocol, TextIO
+from typing import Literal, Protocol, TextIO, assert_never
 
+from . import __version__
 from .model import CLASSIFICATIONS, URGENCY_LEVELS, urgency_rank
 from .outcome import CHANGE_KINDS, Outcome
 from .render import markdown_text
@@ -79,11 +81,15 @@ def _cell(value: object) -> str:
     return "'" + text if raw[:1] in _FORMULA_STARTS or text[:1] in _FORMULA_STARTS else text
 
 
-class ReportWriter:
-    """Counts by urgency and classification, records from most to least urgent, then errors."""
+ReportStyle = Literal["markdown", "html", "text"]
 
-    def __init__(self, out: TextIO, as_html: bool = False, title: str = "Triage report"):
-        self.out, self.as_html, self.title = out, as_html, title
+
+class ReportWriter:
+    """Counts by urgency and classification, records from most to least urgent, then errors:
+    as Markdown (`report`), a page (`html`) or plain text for a terminal (`text`)."""
+
+    def __init__(self, out: TextIO, style: ReportStyle = "markdown", made: str = "", title: str = "Triage report"):
+        self.out, self.style, self.made, self.title = out, style, made, title
         self.rows: list[tuple[int, int, str, str, str, str]] = []
         self.errors: list[tuple[str, str]] = []
 
@@ -101,20 +107,44 @@ class ReportWriter:
         levels = [(u, by_urgency[u]) for u in reversed(URGENCY_LEVELS)]
         kinds = [(c, by_class[c]) for c in CLASSIFICATIONS]
         records = [(u, c, h, s) for _, _, u, c, h, s in self.rows]
-        (self._html if self.as_html else self._markdown)(levels, kinds, records)
+        match self.style:
+            case "markdown":
+                self._markdown(levels, kinds, records)
+            case "html":
+                self._html(levels, kinds, records)
+            case "text":
+                self._text(levels, kinds, records)
+            case _:
+                assert_never(self.style)
+
+    def _counts(self, records: Sequence[tuple[str, ...]]) -> str:
+        total = len(records) + len(self.errors)
+        return f"{_count(total, 'record')}: {len(records)} triaged, {_count(len(self.errors), 'error')}."
 
     def _markdown(
         self, levels: Sequence[tuple[str, int]], kinds: Sequence[tuple[str, int]], records: Sequence[tuple[str, ...]]
     ) -> None:
         w = self.out.write
-        total = len(records) + len(self.errors)
-        w(f"# {self.title}\n\n{total} records: {len(records)} triaged, {len(self.errors)} errors.\n\n")
-        w("| urgency | records |\n|---|---|\n" + "".join(f"| {u} | {n} |\n" for u, n in levels))
-        w("\n| classification | records |\n|---|---|\n" + "".join(f"| {c} | {n} |\n" for c, n in kinds))
+        w(f"# {self.title}\n\n" + (f"{_md(self.made)}\n\n" if self.made else "") + f"{self._counts(records)}\n\n")
+        w("## Records by urgency\n\n| urgency | records |\n|---|---|\n" + "".join(f"| {u} | {n} |\n" for u, n in levels))
+        w("\n## Records by classification\n\n| classification | records |\n|---|---|\n"
+          + "".join(f"| {c} | {n} |\n" for c, n in kinds))
         w("\n## Records, most urgent first\n\n| urgency | classification | headline | source |\n|---|---|---|---|\n")
         for u, c, h, s in records:
             w(f"| {u} | {c} | {_md(h)} | {_md(s)} |\n")
         w(_markdown_errors(self.errors))
+
+    def _text(
+        self, levels: Sequence[tuple[str, int]], kinds: Sequence[tuple[str, int]], records: Sequence[tuple[str, ...]]
+    ) -> None:
+        w = self.out.write
+        w(f"{self.title.upper()}\n" + (f"{plain(self.made)}\n" if self.made else "") + f"{self._counts(records)}\n")
+        for head, pairs in (("BY URGENCY", levels), ("BY CLASSIFICATION", kinds)):
+            w(f"\n{head}\n" + "".join(f"  {name:<15}{n:>6}\n" for name, n in pairs))
+        w("\nRECORDS, MOST URGENT FIRST\n")
+        for u, c, h, s in records:
+            w(f"- {u}, {c}: {escaped(s)}\n  {plain(' '.join(h.split()))}\n")
+        w("\nERRORS\n" + ("".join(f"- {escaped(s)}: {escaped(m)}\n" for s, m in self.errors) or "None.\n"))
 
     def _html(
         self, levels: Sequence[tuple[str, int]], kinds: Sequence[tuple[str, int]], records: Sequence[tuple[str, ...]]
@@ -123,22 +153,35 @@ class ReportWriter:
             return html.escape(plain(text))
 
         w = self.out.write
-        total = len(records) + len(self.errors)
-        w(f"<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{e(self.title)}</title>\n"
-          "<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
-          "td,th{border:1px solid #bbb;padding:.3rem .6rem;text-align:left}"
-          ".emergency,.urgent{background:#fde2e1}.soon{background:#fff4d6}</style></head>\n<body>\n")
-        w(f"<h1>{e(self.title)}</h1>\n<p>{total} records: {len(records)} triaged, {len(self.errors)} errors.</p>\n")
+        w(f"<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
+          f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{e(self.title)}</title>\n"
+          "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#111}"
+          "table{border-collapse:collapse;margin:.4rem 0 1.2rem}"
+          "caption{text-align:left;font-weight:bold;padding:.3rem 0}"
+          "td,th{border:1px solid #bbb;padding:.3rem .6rem;text-align:left;vertical-align:top}"
+          "tr{break-inside:avoid;page-break-inside:avoid}thead{display:table-header-group}"
+          "h2{break-after:avoid;page-break-after:avoid}.made{color:#444}"
+          ".emergency,.urgent{background:#fde2e1}.soon{background:#fff4d6}"
+          "@media print{body{margin:0;font-size:10pt}@page{margin:12mm}}</style></head>\n<body>\n")
+        w(f"<h1>{e(self.title)}</h1>\n" + (f"<p class=\"made\">{e(self.made)}</p>\n" if self.made else "")
+          + f"<p>{e(self._counts(records))}</p>\n<h2>Summary</h2>\n")
         for head, pairs in (("urgency", levels), ("classification", kinds)):
-            w(f"<table><tr><th>{head}</th><th>records</th></tr>"
-              + "".join(f"<tr><td>{e(a)}</td><td>{n}</td></tr>" for a, n in pairs) + "</table>\n")
-        w("<h2>Records, most urgent first</h2>\n"
-          "<table><tr><th>urgency</th><th>classification</th><th>headline</th><th>source</th></tr>\n")
+            w(f"<table><caption>Records by {head}</caption><thead><tr><th scope=\"col\">{head}</th>"
+              f"<th scope=\"col\">records</th></tr></thead><tbody>"
+              + "".join(f"<tr><td>{e(a)}</td><td>{n}</td></tr>" for a, n in pairs) + "</tbody></table>\n")
+        w("<h2>Records, most urgent first</h2>\n<table><thead><tr><th scope=\"col\">urgency</th>"
+          "<th scope=\"col\">classification</th><th scope=\"col\">headline</th>"
+          "<th scope=\"col\">source</th></tr></thead><tbody>\n")
         for u, c, h, s in records:
             w(f"<tr class=\"{e(u)}\"><td>{e(u)}</td><td>{e(c)}</td><td>{e(h)}</td><td>{e(s)}</td></tr>\n")
-        w("</table>\n<h2>Errors</h2>\n<ul>\n")
+        w("</tbody></table>\n<h2>Errors</h2>\n<ul>\n")
         w("".join(f"<li>{e(s)}: {e(m)}</li>\n" for s, m in self.errors) or "<li>None.</li>\n")
         w("</ul>\n</body>\n</html>\n")
+
+
+def _count(n: int, noun: str) -> str:
+    """"1 record", "2 records"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _label(outcome: Outcome) -> str:
@@ -149,24 +192,32 @@ def _md(text: str) -> str:
     return markdown_text(text)
 
 
-WRITERS: dict[str, Callable[[TextIO], Writer]] = {
-    "jsonl": JsonlWriter,
-    "csv": CsvWriter,
-    "report": ReportWriter,
-    "html": lambda out: ReportWriter(out, as_html=True),
+WRITERS: dict[str, Callable[[TextIO, str], Writer]] = {
+    "jsonl": lambda out, made: JsonlWriter(out),
+    "csv": lambda out, made: CsvWriter(out),
+    "report": lambda out, made: ReportWriter(out, "markdown", made),
+    "html": lambda out, made: ReportWriter(out, "html", made),
+    "text": lambda out, made: ReportWriter(out, "text", made),
 }
+"""Each takes the output and the "made on ... rules version ..." line (reports show it)."""
 DIFF_FORMATS = ("jsonl", "report")
 """The formats --compare-rules can write."""
 
 
-def make_writer(fmt: str, out: TextIO, compare: bool = False) -> Writer:
+def made_line(fingerprint: str, today: datetime.date | None = None) -> str:
+    """When and with what a report was made: the date, this tool's version, the rules version."""
+    day = (today or datetime.date.today()).isoformat()
+    return f"Made on {day} by muscle-triage {__version__}, rules version {fingerprint or 'unknown'}."
+
+
+def make_writer(fmt: str, out: TextIO, compare: bool = False, made: str = "") -> Writer:
     """The registered writer for `fmt` (a DiffWriter with `compare`); ValueError on an unknown one."""
     if compare:
         if fmt not in DIFF_FORMATS:
             raise ValueError(f"--compare-rules writes {' or '.join(DIFF_FORMATS)}, not {fmt}")
         return DiffWriter(out, fmt)
     try:
-        return WRITERS[fmt](out)
+        return WRITERS[fmt](out, made)
     except KeyError:
         raise ValueError(f"unknown batch format {fmt!r} (known: {', '.join(WRITERS)})") from None
 

@@ -86,8 +86,8 @@ def check(
 @click.option("--format", "-f", "fmt", default=None,
               type=FormatChoice(BATCH_FORMATS, BATCH_FORMAT_ALIASES,
                                 {"json": "batch writes many results: use jsonl (one JSON result per line)"}),
-              help="jsonl (default when standard output is not a terminal), csv, report (Markdown; also md, "
-                   "markdown) or html.")
+              help="jsonl (the default in a pipe or a file), text (a plain report, the default on a terminal), "
+                   "csv, report (a Markdown report; also md, markdown) or html (a report page).")
 @click.option("--output", "-o", type=PathName(dir_okay=False), default=None,
               help="Write to this file (atomically: the old file stays until the new one is complete).")
 @click.option("--out-dir", type=PathName(file_okay=False), default=None,
@@ -127,7 +127,7 @@ def batch(
     if compare_rules and fmt and fmt not in DIFF_FORMATS:
         raise click.UsageError(f"--compare-rules writes {' or '.join(DIFF_FORMATS)}, not {fmt}")
     options = BatchOptions(
-        inputs, fmt or ("report" if sys.stdout.isatty() and not output else "jsonl"), rules_dir, engine, output,
+        inputs, fmt or ("text" if sys.stdout.isatty() and not output else "jsonl"), rules_dir, engine, output,
         out_dir, out_format, pattern, jobs or os.cpu_count() or 1, fail_on, compare_rules, region,
     )
     show_progress = sys.stderr.isatty()

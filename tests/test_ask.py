@@ -49,7 +49,7 @@ def test_invalid_input_reasks_with_a_hint_and_help_is_shown(runner):
     assert "Think of the last time it happened." in result.stderr
     assert "expected a number of minutes" in result.stderr
     assert "outside the allowed range" in result.stderr
-    assert "'none' cannot be picked together with other options" in result.stderr
+    assert "'None of these' cannot be picked together with other options" in result.stderr
     assert result.stdout.startswith("This sounds like a muscle twitch.")
 
 

@@ -204,3 +204,14 @@ def test_error_lines_name_the_field_and_what_was_expected_never_the_answer(runne
         result = check(runner, path, "--rules", MINI)
         assert result.exit_code == 2 and "field '" in result.stderr
         assert secret not in result.stderr and "987654" not in result.stderr, result.stderr
+
+
+def test_json_trailing_comma_is_named_at_the_comma_and_options_by_label(runner, tmp_path):
+    trailing = tmp_path / "trailing.json"
+    trailing.write_text('{"feeling": "flicker",\n  "alarms": ["none"],\n}\n')
+    result = check(runner, trailing, "--rules", MINI)
+    assert result.stderr == f"{trailing}:2:21: JSON syntax error: a comma with nothing after it (remove this comma)\n"
+    both = tmp_path / "both.yaml"
+    both.write_text("alarms: [none, breathing]\n")
+    result = check(runner, both, "--rules", MINI)
+    assert "'None of these' cannot be picked together with other options" in result.stderr

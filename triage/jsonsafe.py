@@ -77,7 +77,7 @@ def load_json(text: str, path: str, locate: bool = True) -> Any:
                 raise
             value = _decode(_HUGE_INTS[decoder], text)
     except json.JSONDecodeError as exc:
-        raise InputError([Problem(path, exc.lineno, exc.colno, f"JSON syntax error: {exc.msg}")]) from None
+        raise InputError([_syntax_problem(exc, path)]) from None
     except ValueError as exc:
         raise InputError([Problem(path, 1, 1, f"JSON error: {exc}")]) from None
     except RecursionError:
@@ -85,6 +85,18 @@ def load_json(text: str, path: str, locate: bool = True) -> Any:
     if locate and isinstance(value, LocatedDict):
         _locate_top_keys(value, text)
     return value
+
+
+def _syntax_problem(exc: json.JSONDecodeError, path: str) -> Problem:
+    """The syntax error where a person would fix it: a trailing comma ({"a": 1,}) is named at
+    the comma, not at the bracket after it."""
+    before = exc.doc[: exc.pos].rstrip()
+    if before.endswith(",") and exc.pos < len(exc.doc) and exc.doc[exc.pos] in "]}":
+        comma = len(before) - 1
+        line = exc.doc.count("\n", 0, comma) + 1
+        column = comma - exc.doc.rfind("\n", 0, comma)
+        return Problem(path, line, column, "JSON syntax error: a comma with nothing after it (remove this comma)")
+    return Problem(path, exc.lineno, exc.colno, f"JSON syntax error: {exc.msg}")
 
 
 _QUOTED_KEY = re.compile(r'"(?:[^"\\\n]|\\.)*"\s*:')

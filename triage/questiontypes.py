@@ -101,8 +101,8 @@ def _options(question: Question, raw: Any) -> list[str]:
         return list(items)
     picked = set(items)
     if len(picked) > 1 and not question.exclusive_ids.isdisjoint(picked):
-        exclusive = next(o.id for o in question.options if o.exclusive and o.id in picked)
-        raise ValueError(f"{exclusive!r} cannot be picked together with other options")
+        exclusive = next(o.label for o in question.options if o.exclusive and o.id in picked)
+        raise ValueError(f"'{exclusive}' cannot be picked together with other options")
     return [o.id for o in question.options if o.id in picked]  # in the questionnaire's order, once each
 
 

@@ -8,9 +8,9 @@ when no rule decides, the content's fallback applies, so every valid answer set 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from fractions import Fraction
 from typing import Any
 
 from .answers import Answers, check_answers, coerce_answers, drop_hidden, to_fact, visible_answers
@@ -264,11 +264,14 @@ def advice_priority(fired: list[Rule], advice_order: dict[str, int]) -> list[str
     four. Ties go to the item named earlier in a rule's own list (authors list a rule's best
     idea first), then to advice.yaml's order: a stable order every front end can show alike.
     """
-    share: dict[str, Fraction] = {}
+    with_advice = [rule for rule in fired if rule.advice]
+    whole = math.lcm(*(len(rule.advice) for rule in with_advice)) if with_advice else 1  # shares as exact integers
+    share: dict[str, int] = {}
     best_place: dict[str, int] = {}
-    for rule in fired:
+    for rule in with_advice:
+        part = whole // len(rule.advice)
         for place, advice_id in enumerate(rule.advice):
-            share[advice_id] = share.get(advice_id, Fraction(0)) + Fraction(1, len(rule.advice))
+            share[advice_id] = share.get(advice_id, 0) + part
             best_place[advice_id] = min(place, best_place.get(advice_id, place))
     return sorted(share, key=lambda a: (-share[a], best_place[a], advice_order[a]))
 

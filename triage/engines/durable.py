@@ -112,6 +112,13 @@ def _plan(content: Content) -> tuple[str, dict[int, frozenset[str]]]:
     return _definition(content.rules, conditions), fields
 
 
+OVERFLOW = "error code: 303"
+"""durable-rules' ERR_MAX_STACK_SIZE: its matcher walks the condition network with a stack of
+64 nodes (events.c, MAX_STACK_SIZE), and a fact that satisfies very many conditions at once
+(every box ticked on a long form) overflows it; the match is then incomplete, so it must not
+be used."""
+
+
 class DurableEngine:
     name = "durable"
 
@@ -127,6 +134,10 @@ class DurableEngine:
         except Exception as exc:  # durable-rules refuses conditions it cannot compile
             raise ContentError(_too_complex(content, self._create, exc)) from None
         self._rule_ids = frozenset(rule.id for rule in content.rules)
+        self._content = content
+        self._python: Any = None
+        self.fell_back = 0
+        """How many stage evaluations went to the python engine (`OVERFLOW`)."""
 
     def _create(self, definition: str) -> int:
         """A ruleset in durable-rules' compiled network, straight from its JSON (no Python host:
@@ -147,7 +158,12 @@ class DurableEngine:
         if stage not in self._fields:  # no rule of this stage: nothing can match
             return set()
         message = self._message(fact, stage)
-        result = self._native.assert_fact(self._handle, message)
+        try:
+            result = self._native.assert_fact(self._handle, message)
+        except self._native.error as exc:
+            if OVERFLOW not in str(exc):
+                raise
+            return self._overflowed(fact, stage, message)
         fired: set[str] = set()
         if result[0] == 0:  # 1: no rule matched, nothing stored
             state = result[1]
@@ -158,6 +174,18 @@ class DurableEngine:
                 pending = self._native.complete_and_start_action(self._handle, state)
         self._native.retract_fact(self._handle, message)
         return fired
+
+    def _overflowed(self, fact: dict, stage: int, message: str) -> set[str]:
+        """durable-rules stopped matching part-way (`OVERFLOW`): take back whatever it stored,
+        and let the python engine, the oracle for the same rule language, say which rules match."""
+        with contextlib.suppress(Exception):
+            self._native.retract_fact(self._handle, message)
+        if self._python is None:
+            from .python import PythonEngine
+
+            self._python = PythonEngine(self._content)
+        self.fell_back += 1
+        return set(self._python.matching(fact, stage))
 
     def _message(self, fact: dict, stage: int) -> str:
         """The fact as durable-rules JSON: only the fields some rule of this stage reads, then the guard.

@@ -284,7 +284,7 @@ def test_save_onto_an_existing_file_asks_first(runner, tmp_path):
     complete = "feeling: flicker\nminutes: 3\nalarms: [none]\n"
     saved.write_text(complete)
     stopped = ask(runner, "--save", saved, input="stop\n")
-    assert stopped.exit_code == 130 and "already exists" in stopped.stderr
+    assert stopped.exit_code == 130 and "already has answers" in stopped.stderr
     assert saved.read_text() == complete, "stop leaves the file as it was"
     ended = ask(runner, "--save", saved, input="")
     assert ended.exit_code == 130 and saved.read_text() == complete, "no answer to the question changes nothing"
@@ -299,13 +299,22 @@ def test_save_onto_an_existing_file_asks_first(runner, tmp_path):
     assert new.exit_code == 0, new.stderr
     assert "feeling: locked" in saved.read_text()
 
-    confused = ask(runner, "--save", saved, input="maybe\nstop\n")
-    assert "please type go on, new or stop" in confused.stderr and confused.exit_code == 130
+    before = saved.read_text()
+    piped = ask(runner, "--save", saved, input="1\n3\n3\n")  # answers piped in, as a script would
+    assert piped.exit_code == 2 and "the first line of input must say go on, new or stop" in piped.stderr
+    assert saved.read_text() == before
+
+    other = tmp_path / "other.yaml"
+    other.write_text("feeling: locked\n")
+    asked = ask(runner, "--answers", other, "--save", saved, input="stop\n")
+    assert asked.exit_code == 130 and "already has answers" in asked.stderr and saved.read_text() == before
+    same = ask(runner, "--answers", saved, "--save", saved, "-f", "json", input="")
+    assert same.exit_code == 0 and "already has answers" not in same.stderr
 
 
-def test_an_empty_file_or_a_fifo_is_saved_to_without_asking(runner, tmp_path):
+def test_an_empty_file_is_saved_to_without_asking(runner, tmp_path):
     empty = tmp_path / "empty.yaml"
     empty.write_text("")
     result = ask(runner, "--save", empty, "--format", "json", input="1\n3\n3\n")
-    assert result.exit_code == 0 and "already exists" not in result.stderr
+    assert result.exit_code == 0 and "already has answers" not in result.stderr
     assert "feeling: flicker" in empty.read_text()

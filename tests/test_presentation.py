@@ -7,10 +7,12 @@ import fcntl
 import json
 import os
 import pty
+import selectors
 import struct
 import subprocess
 import sys
 import termios
+import time
 
 import pytest
 
@@ -27,16 +29,24 @@ EXAMPLE_FILES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".
 ESC = "\x1b["
 
 
-def on_a_terminal(args: list[str], env: dict[str, str], columns: int = 100) -> str:
-    """Run `triage ARGS` with standard output on a pseudo-terminal `columns` wide; all it wrote."""
+def on_a_terminal(args: list[str], env: dict[str, str], columns: int = 100, stream: str = "stdout") -> str:
+    """Run `triage ARGS` with standard output (or error) on a pseudo-terminal `columns` wide,
+    the other one thrown away; all it wrote there."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     base = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES", "TERM")}
+    streams = {"stdout": follower, "stderr": subprocess.DEVNULL} if stream == "stdout" else {
+        "stdout": subprocess.DEVNULL, "stderr": follower}
     out = bytearray()
-    with started([sys.executable, "-m", "triage", *args], stdin=subprocess.DEVNULL, stdout=follower,
-                 stderr=subprocess.DEVNULL, env={**base, **env}) as proc:
+    deadline = time.monotonic() + HANG  # bounds a hang only
+    with started([sys.executable, "-m", "triage", *args], stdin=subprocess.DEVNULL, env={**base, **env},
+                 **streams) as proc, selectors.DefaultSelector() as selector:
         os.close(follower)
+        selector.register(leader, selectors.EVENT_READ)
         while True:  # read until the terminal closes (the process ended): EIO on Linux
+            assert time.monotonic() < deadline, f"gave up after {HANG:.0f} s waiting for triage to end"
+            if not selector.select(timeout=1.0):
+                continue
             try:
                 chunk = os.read(leader, 65536)
             except OSError:
@@ -69,13 +79,21 @@ def test_no_escape_codes_in_a_pipe_or_a_file(runner):
     assert ESC not in result.stdout
 
 
-@pytest.mark.parametrize("columns", [50, 100])
+@pytest.mark.parametrize("columns", [30, 50, 100])
 def test_text_is_wrapped_to_the_terminal_never_mid_word(columns):
     out = on_a_terminal(["check", EXAMPLE], {"TERM": "xterm", "NO_COLOR": "1"}, columns)
     lines = out.splitlines()
-    assert max(len(line) for line in lines if "https://" not in line) < columns
+    assert max(len(line) for line in lines if "https://" not in line and "(sensitization)" not in line) < columns
     words = set(" ".join(lines).split())
     assert "emergency" in words and "emergenc" not in words and "y" not in words
+
+
+def test_messages_on_a_terminal_are_wrapped_to_its_width():
+    partial = str(TESTS / "answers" / "good" / "partial.yaml")
+    err = on_a_terminal(["check", partial, "--rules", str(MINI)], {"TERM": "xterm"}, 50, stream="stderr")
+    lines = err.strip().splitlines()
+    assert len(lines) > 2 and max(len(line) for line in lines) < 50
+    assert "not answered" in " ".join(" ".join(lines).split())
 
 
 def test_a_file_gets_78_columns(runner):
@@ -104,14 +122,15 @@ def test_an_urgent_result_names_the_warning_signs_before_anything_else(runner):
 
 @pytest.mark.parametrize("fmt", ["markdown", "html"])
 def test_markdown_and_html_follow_the_same_order(runner, fmt):
-    out = runner.invoke(cli, ["check", EXAMPLE, "--format", fmt], catch_exceptions=False).stdout.lower()
+    out = runner.invoke(cli, ["check", EXAMPLE, "--format", fmt], catch_exceptions=False,
+                        env={"SOURCE_DATE_EPOCH": "2000000000"}).stdout.lower()
     order = ["why", "what it sounds like", "what you can try first", "more ideas", "what to tell your doctor",
              "call your emergency number now", "sources"]
     mark = "\n## " if fmt == "markdown" else "<h2>"
     places = [out.index(mark + heading) for heading in order]
     assert out.index("how soon") < places[0] and places == sorted(places)
     assert "your answers" not in out, "the doctor summary is not repeated"
-    assert "2026" in out or "made on" in out
+    assert "2033-05-18" in out, "dated (SOURCE_DATE_EPOCH pins the date)"
     assert "https://www.nhs.uk/" in out
 
 
@@ -143,7 +162,9 @@ def test_seconds_read_as_seconds(runner, tmp_path):
         assert shown["minutes"] == words
 
 
-@pytest.mark.parametrize("typed, fmt", [("MD", "markdown"), ("Html", "html"), ("JSON", "json"), ("doctor", "doctor")])
+@pytest.mark.parametrize("typed, fmt", [
+    ("MD", "markdown"), ("Html", "html"), ("JSON", "json"), ("Doctor", "doctor"), ("TEXT", "text"),
+])
 def test_format_names_in_any_case_and_md(runner, typed, fmt):
     a = runner.invoke(cli, ["check", EXAMPLE, "-f", typed], catch_exceptions=False)
     b = runner.invoke(cli, ["check", EXAMPLE, "-f", fmt], catch_exceptions=False)
@@ -197,6 +218,13 @@ def test_the_doctor_summary_prints_on_one_page(browser, runner, paper):  # noqa:
         assert len(pages) == 1, f"{path.name} prints on {len(pages)} {paper} pages"
         text = " ".join(pages[0].split())
         assert "summary for a doctor" in text and "Call the emergency number now" in text
+
+
+def test_a_busy_doctor_summary_takes_two_pages_at_most(browser, runner):  # noqa: F811
+    busy = TESTS / "answers" / "shipped" / "busy-fibromyalgia.yaml"
+    html = runner.invoke(cli, ["check", str(busy), "--format", "doctor"], catch_exceptions=False).stdout
+    for paper in ("A4", "Letter"):
+        assert len(pdf_pages(browser, html, paper)) <= 2, paper
 
 
 def test_the_full_page_keeps_each_box_on_one_page(browser, runner, shipped):  # noqa: F811

@@ -15,7 +15,7 @@ from typing import Any
 
 from .answers import Answers, check_answers, coerce_answers, drop_hidden, to_fact, visible_answers
 from .engines import Engine, make_engine
-from .model import NOT_SURE, Content, Outcomes, Rule, Source, time_matters, urgency_rank
+from .model import NOT_SURE, AdviceItem, Content, Outcomes, Rule, Source, time_matters, urgency_rank
 from .operators import flag_key
 from .questiontypes import answer_text
 
@@ -49,14 +49,10 @@ class ShownAnswer:
 
 
 @dataclass(frozen=True)
-class ShownAdvice:
+class ShownAdvice(AdviceItem):
     """One advice item as a result shows it: the content's item and its place (1 = most relevant)."""
 
-    id: str
-    title: str
-    text: str
-    sources: tuple[str, ...]
-    priority: int
+    priority: int = 0
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,8 @@ def _number_words(question: Question, value: Any) -> str:
         seconds = round(value * 60)
         return f"{seconds} second{'s' if seconds != 1 else ''}" if seconds else "a few seconds"
     number = f"{value:g}" if isinstance(value, float) else str(value)
-    return f"{number} {question.unit}".strip()
+    unit = question.unit[:-1] if value == 1 and question.unit.endswith("s") else question.unit  # "1 day"
+    return f"{number} {unit}".strip()
 
 
 @dataclass(frozen=True)

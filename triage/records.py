@@ -82,6 +82,8 @@ def read_document(path: str, content: Content) -> Iterator[Record]:
 def _error_text_with_place(exc: InputError) -> str:
     problem = exc.problems[0]
     more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+    if problem.line <= 0:  # about the whole file: no place in it to name
+        return f"{problem.message}{more}"
     return f"line {problem.line}, column {problem.column}: {problem.message}{more}"
 
 

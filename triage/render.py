@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import textwrap
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from .contentcache import PrivateBytecodeCache, cache_dir, template_prefix
 from .errors import ContentError, Problem, TriageError
 from .evaluate import Result
 from .model import FORMATS, TEMPLATES, Content
-from .textsafe import plain
+from .textsafe import fill, plain
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()!#|<>~&{}+])")
 _AUTOLINK = re.compile(r"(?i)(://|www\.)")
@@ -65,14 +64,23 @@ class Presentation:
     """Lines of text are wrapped to this many columns (the `wrap` filter)."""
     colour: bool = False
     """Bold and colour for the headline and warnings (the `strong` and `alarm` filters); only on a terminal."""
-    today: datetime.date = field(default_factory=datetime.date.today)
+    today: datetime.date = field(default_factory=lambda: result_date())
+
+
+def result_date() -> datetime.date:
+    """Today, or the day of SOURCE_DATE_EPOCH when it is set (the reproducible-builds
+    convention), so a result can be made again byte for byte."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        with contextlib.suppress(OverflowError, ValueError, OSError):  # a year past 9999 is not a date
+            return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).date()
+    return datetime.date.today()
 
 
 PRESENTATION_NAMES = ("width", "colour", "today", "versions")
 """What templates get beside the result's fields: the `Presentation` and the versions."""
 
 BOLD, RED, RESET = "\x1b[1m", "\x1b[1;31m", "\x1b[0m"
-_BULLET = re.compile(r"^\s*(?:[-*!>]|\d+[.)])?\s*")
 
 
 @jinja2.pass_context
@@ -80,12 +88,7 @@ def wrap_lines(context: jinja2.runtime.Context, value: Any, width: int | None = 
     """Each line of `value` wrapped to the presentation's width, never mid-word; a continuation
     is indented under the text after a leading bullet ("- ", "* ", "! ", "1. ")."""
     columns = max(20, min(int(width or context.get("width", 78)), 1000))
-    lines = []
-    for line in str(value).splitlines() or [""]:
-        hanging = " " * len(_BULLET.match(line).group())  # type: ignore[union-attr]
-        lines.append(textwrap.fill(line, columns, subsequent_indent=hanging, break_long_words=False,
-                                   break_on_hyphens=False) or line)
-    return "\n".join(lines)
+    return "\n".join(fill(line, columns) for line in str(value).splitlines() or [""])
 
 
 def _styled(code: str) -> Any:

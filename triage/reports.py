@@ -20,7 +20,7 @@ from typing import Literal, Protocol, TextIO, assert_never
 from . import __version__
 from .model import CLASSIFICATIONS, URGENCY_LEVELS, urgency_rank
 from .outcome import CHANGE_KINDS, Outcome
-from .render import markdown_text
+from .render import markdown_text, result_date
 from .textsafe import escaped, plain
 
 
@@ -206,7 +206,7 @@ DIFF_FORMATS = ("jsonl", "report")
 
 def made_line(fingerprint: str, today: datetime.date | None = None) -> str:
     """When and with what a report was made: the date, this tool's version, the rules version."""
-    day = (today or datetime.date.today()).isoformat()
+    day = (today or result_date()).isoformat()
     return f"Made on {day} by muscle-triage {__version__}, rules version {fingerprint or 'unknown'}."
 
 

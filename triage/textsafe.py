@@ -6,6 +6,7 @@ Kept apart from `render` (which imports Jinja2) so that batch reading and writin
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Any
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -39,3 +40,15 @@ def escaped(value: Any) -> str:
     """Text with every control character (line breaks and tabs too), direction mark and unpaired
     surrogate shown as an escape: for file names and spreadsheet cells, which must stay one line."""
     return _ANY_CONTROL.sub(shown_escaped, escape_marks(value))
+
+
+_BULLET = re.compile(r"^\s*(?:[-*!>]|\d+[.)])?\s*")
+
+
+def fill(line: str, width: int, indent: str = "", continuation: str = "") -> str:
+    """One line of text wrapped to `width` columns, never mid-word; continuation lines are
+    indented under the text after a leading bullet ("- ", "* ", "! ", "1. "), or by
+    `continuation` when there is none."""
+    hanging = indent + (" " * len(_BULLET.match(line).group()) or continuation)  # type: ignore[union-attr]
+    return textwrap.fill(line, width, initial_indent=indent, subsequent_indent=hanging,
+                         break_long_words=False, break_on_hyphens=False) or line

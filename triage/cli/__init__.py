@@ -64,7 +64,7 @@ def check(
       triage check answers.yaml --region uk
     """
     triage, renderer = build(rules_dir, engine, region)
-    if os.path.isdir(answers_file):
+    if answers_file != "-" and os.path.isdir(answers_file):
         raise TriageError(f"{answers_file} is a folder; to check every answer file in it, use: triage batch {answers_file}")
     answers = load_answers(triage.content, answers_file)
     result = triage.evaluate(answers)
@@ -72,8 +72,10 @@ def check(
     shown = renderer.render(result, fmt, presentation())
     if missing:  # said once the result is sure to follow (a content error is the only line then)
         names = "; ".join(q.doctor_note or q.text for q in missing)
+        where = "standard input" if answers_file == "-" else answers_file
+        alarm = " If you have any emergency sign, call your emergency number now." if any(q.alarm for q in missing) else ""
         say(f"triage: note: {len(missing)} question{'s' if len(missing) != 1 else ''} not answered in "
-            f"{answers_file} ({names}); the result may be more cautious than it needs to be.")
+            f"{where} ({names}); the result may be more cautious than it needs to be.{alarm}")
     click.echo(shown, nl=False)
     if fail_on and urgency_rank(result.urgency) >= urgency_rank(fail_on):
         sys.exit(1)
@@ -194,8 +196,10 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
     click.echo("Answer a few questions about your muscle twitch, cramp or spasm.", err=True)
     say("If you have trouble breathing, chest pain or signs of a stroke, stop and call your emergency number now "
         f"({triage.outcomes.emergency_number}).")
-    if save_path and not resume_path and _holds_something(save_path):
-        resume_path = _resume_or_replace(prompter, save_path)
+    if save_path and _holds_something(save_path) and not _same_file(save_path, resume_path):
+        # never replaced without asking, also when --answers names another file
+        chosen = _resume_or_replace(prompter, save_path, resume_path)
+        resume_path = chosen if chosen is not None else resume_path
     answers = load_answers(content, resume_path) if resume_path else {}
     if not save_path:
         say("Your answers are not saved. To keep them, start with: triage ask --save my-answers.yaml")
@@ -231,7 +235,7 @@ def ask(rules_dir: str | None, engine: str | None, region: str | None, fmt: str,
         elif save_path:
             where = f"No question was answered, so nothing was saved ({save_path} was not created)."
         else:
-            where = "Nothing was saved, so your answers are not kept (use --save FILE next time to keep them)."
+            where = "Nothing was saved (use --save FILE next time to keep your answers)."
         raise Interrupted(where) from None
     if record_id is not None:
         answers = {RECORD_ID: record_id, **answers}
@@ -250,23 +254,35 @@ def _holds_something(path: str) -> bool:
         return False
 
 
-def _resume_or_replace(prompter: ClickPrompter, save_path: str) -> str | None:
-    """`--save` names a file that is there already: go on from its answers (the path to resume
-    from), start again and replace it (None), or stop; never replaced without asking."""
-    question = (f"{save_path} already exists. Type go on to continue from the answers in it, "
-                "new to start again and replace it when you answer, or stop.")
+def _same_file(path: str, other: str | None) -> bool:
+    try:
+        return other is not None and os.path.samefile(path, other)
+    except OSError:
+        return False
+
+
+def _resume_or_replace(prompter: ClickPrompter, save_path: str, resume_path: str | None) -> str | None:
+    """`--save` names a file that already holds answers: go on from them (the path to resume
+    from), start new (None: the answers of --answers, if any, replace it), or stop."""
+    start = f"start from {resume_path}" if resume_path else "start over"
+    question = (f"{save_path} already has answers. Type \"go on\" to keep going from them, "
+                f"\"new\" to {start} (the answers in {save_path} will be replaced), or \"stop\".")
+    unchanged = f"Nothing was changed: {save_path} is as it was."
     while True:
         try:
-            reply = prompter.ask(question, "go on").strip().lower()
+            reply = " ".join(prompter.ask(question, "go on").lower().replace('"', "").split())
         except EOFError:
-            raise Interrupted(f"Nothing was changed: {save_path} is as it was.") from None
-        if reply.startswith("go") or reply in ("resume", "continue", "yes", "y"):
+            raise Interrupted(unchanged) from None
+        if reply in ("go on", "go", "goon", "resume", "continue", "keep going"):
             return save_path
-        if reply in ("new", "replace", "start again"):
+        if reply in ("new", "replace", "start over", "start again"):
             return None
-        if reply in ("stop", "quit", "q", "no", "n"):
-            raise Interrupted(f"Nothing was changed: {save_path} is as it was.")
-        prompter.say("Sorry: please type go on, new or stop.")
+        if reply in ("stop", "quit", "q"):
+            raise Interrupted(unchanged)
+        if not sys.stdin.isatty():  # answers piped in for the questions: do not read them as a reply here
+            raise TriageError(f"{save_path} already has answers; the first line of input must say go on, new or stop "
+                              f"(or use: triage ask --answers {save_path} --save {save_path})")
+        prompter.say('Sorry: please type "go on", "new" or "stop".')
 
 
 cli.add_command(rules)

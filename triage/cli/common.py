@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import sys
-import textwrap
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import wraps
@@ -27,7 +26,7 @@ from ..evaluate import Triage
 from ..files import write_atomically
 from ..model import FORMAT_ALIASES, FORMATS
 from ..render import Presentation, Renderer
-from ..textsafe import escaped
+from ..textsafe import escaped, fill
 
 
 class TriageGroup(click.Group):
@@ -183,9 +182,18 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
-def terminal_width() -> int:
-    """Columns to wrap at on this terminal: its width less one, between 40 and 100."""
-    return max(40, min(shutil.get_terminal_size().columns, 101) - 1)
+def terminal_width(stream: Any = None) -> int:
+    """Columns to wrap at on the terminal `stream` (standard output) is: its width less one,
+    between 20 and 100 (COLUMNS, when set, wins, as everywhere)."""
+    stream = stream if stream is not None else sys.stdout
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        try:
+            columns = os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = shutil.get_terminal_size().columns
+    return max(20, min(columns, 101) - 1)
 
 
 def say(text: str, indent: str = "") -> None:
@@ -195,12 +203,9 @@ def say(text: str, indent: str = "") -> None:
         for line in text.splitlines() or [""]:
             click.echo(indent + line if line else line, err=True)
         return
-    width = terminal_width()
+    width = terminal_width(sys.stderr)
     for line in text.splitlines() or [""]:
-        hanging = indent + " " * (len(line) - len(line.lstrip(" -*!")))
-        wrapped = textwrap.fill(line, width, initial_indent=indent, subsequent_indent=hanging or "  ",
-                                break_long_words=False, break_on_hyphens=False)
-        click.echo(wrapped, err=True)
+        click.echo(fill(line, width, indent, continuation="  "), err=True)
 
 
 def build(rules_dir: str | None, engine: str | None, region: str | None = None) -> tuple[Triage, Renderer]:

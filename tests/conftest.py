@@ -22,6 +22,8 @@ from triage import Triage, load_content
 from triage.engines.durable import available as durable_available
 from triage.render import Renderer
 
+from .browser import browser  # noqa: F401  (one Chromium per test process: Playwright's sync API runs one at a time)
+
 # The content cache (triage.contentcache) goes to a folder of this test run, never the user's.
 _CACHE = tempfile.mkdtemp(prefix="triage-test-cache-")
 os.environ["TRIAGE_CACHE_DIR"] = _CACHE

@@ -21,7 +21,7 @@ from triage.cli import cli
 from triage.model import FORMATS
 from triage.render import Presentation
 
-from .browser import browser, pdf_pages  # noqa: F401  (the fixture)
+from .browser import pdf_pages
 from .conftest import EXAMPLES, MINI, TESTS
 from .processes import HANG, started, wait_for
 
@@ -211,7 +211,7 @@ def test_every_templated_format_gets_a_date_and_versions(shipped, renderer, engi
 # --- printed pages, in a real browser -------------------------------------------------------
 
 @pytest.mark.parametrize("paper", ["A4", "Letter"])
-def test_the_doctor_summary_prints_on_one_page(browser, runner, paper):  # noqa: F811
+def test_the_doctor_summary_prints_on_one_page(browser, runner, paper):
     for path in EXAMPLE_FILES:
         html = runner.invoke(cli, ["check", str(path), "--format", "doctor"], catch_exceptions=False).stdout
         pages = pdf_pages(browser, html, paper)
@@ -220,14 +220,14 @@ def test_the_doctor_summary_prints_on_one_page(browser, runner, paper):  # noqa:
         assert "summary for a doctor" in text and "Call the emergency number now" in text
 
 
-def test_a_busy_doctor_summary_takes_two_pages_at_most(browser, runner):  # noqa: F811
+def test_a_busy_doctor_summary_takes_two_pages_at_most(browser, runner):
     busy = TESTS / "answers" / "shipped" / "busy-fibromyalgia.yaml"
     html = runner.invoke(cli, ["check", str(busy), "--format", "doctor"], catch_exceptions=False).stdout
     for paper in ("A4", "Letter"):
         assert len(pdf_pages(browser, html, paper)) <= 2, paper
 
 
-def test_the_full_page_keeps_each_box_on_one_page(browser, runner, shipped):  # noqa: F811
+def test_the_full_page_keeps_each_box_on_one_page(browser, runner, shipped):
     signs = shipped.outcomes.emergency_signs
     for path in EXAMPLE_FILES:
         html = runner.invoke(cli, ["check", str(path), "--format", "html"], catch_exceptions=False).stdout

@@ -139,7 +139,7 @@ def run_questionnaire(
     """
     answers = dict(answers or {})
     questions = content.questions
-    position = _next_unanswered(content, answers, 0)
+    position = next_unanswered(content, answers, 0)
     asked: list[int] = [i for i in range(position) if visible(questions[i], answers)]
     warned = False  # the call-now message is showing for the current answers
 
@@ -164,7 +164,7 @@ def run_questionnaire(
             position += 1
             continue
         number = len(asked) + 1
-        total = len(asked) + sum(1 for q in questions[position:] if visible(q, answers))
+        total = estimated_total(content, answers, len(asked), position)
         default = default_reply(question, answers[question.id]) if question.id in answers else None
         reply = prompter.ask(prompt_for(question, number, total), default)
         command = reply.strip().lower()
@@ -186,7 +186,7 @@ def run_questionnaire(
         if on_change is not None:
             on_change(answers)
         asked.append(position)
-        position = _next_unanswered(content, answers, position + 1)
+        position = next_unanswered(content, answers, position + 1)
         if stop_for_emergency():
             break
     return visible_answers(content, answers)[0]
@@ -201,7 +201,13 @@ def emergency_message(triage: Triage, answers: Answers) -> str | None:
     return "\n".join(["", "EMERGENCY: " + triage.outcomes.urgency_actions["emergency"], *reasons])
 
 
-def _next_unanswered(content: Content, answers: Answers, start: int) -> int:
+def estimated_total(content: Content, answers: Answers, asked: int, position: int) -> int:
+    """"of about M": the questions asked so far and those still shown from `position` on, for
+    the answers so far (skipped questions drop out; an answer that shows more adds them)."""
+    return asked + sum(1 for q in content.questions[position:] if visible(q, answers))
+
+
+def next_unanswered(content: Content, answers: Answers, start: int) -> int:
     """The next question to ask: visible and not answered yet (`back` revisits answered ones)."""
     for index in range(start, len(content.questions)):
         question = content.questions[index]

@@ -288,6 +288,33 @@ def _resume_or_replace(prompter: ClickPrompter, save_path: str, resume_path: str
 cli.add_command(rules)
 
 
+@cli.command(short_help="Serve the questionnaire as web pages, and the HTTP API.")
+@content_options
+@region_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (only this computer by default).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+def serve(rules_dir: str | None, engine: str | None, region: str | None, host: str, port: int) -> None:
+    """Serve the questionnaire as web pages and the HTTP API (needs the web extra).
+
+    Open http://127.0.0.1:8000/ in a browser. Nothing about the answers is stored or logged.
+    For a server that others use, see docs/serving.md.
+
+    \b
+    Examples:
+      triage serve
+      triage serve --region uk --port 8080
+    """
+    try:
+        import waitress  # type: ignore[import-untyped]
+
+        from ..web import create_app
+    except ImportError as exc:
+        raise TriageError(f"triage serve needs {exc.name}: pip install 'muscle-triage[web]'") from None
+    app = create_app(rules_dir, engine, region)
+    say(f"Serving the questionnaire on http://{host}:{port}/ (Ctrl-C to stop)")
+    waitress.serve(app, host=host, port=port, threads=8, ident="muscle-triage", _quiet=True)
+
+
 @cli.group()
 def questionnaire() -> None:
     """The questionnaire in other formats."""

@@ -1,0 +1,143 @@
+"""The web questionnaire in a real browser (Debian's Chromium through Playwright): keyboard only,
+with JavaScript off, and checked by axe-core, against a real WSGI server on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from triage.answerfile import load_answers
+from triage.answers import to_plain
+from triage.cli import cli
+
+from .conftest import EXAMPLES
+
+pytest.importorskip("flask")
+waitress = pytest.importorskip("waitress")
+from triage.web import create_app  # noqa: E402
+
+EYELID = EXAMPLES / "eyelid-twitch-coffee.yaml"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """The app on a free loopback port, served by waitress in a thread (stopped at the end)."""
+    served = waitress.create_server(create_app(), host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{served.effective_port}"
+    finally:
+        served.close()
+        thread.join(timeout=30)
+
+
+def _focused(page, selector: str) -> bool:
+    return bool(page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector))
+
+
+def tab_to(page, selector: str) -> None:
+    """Press Tab until `selector` has the focus, as a keyboard user would."""
+    for _ in range(80):
+        if _focused(page, selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def answer_with_keyboard(page, answer) -> None:
+    """Give one answer with the keyboard only, then press Enter on Next."""
+    if page.locator("input[type=text]#reply").count():
+        tab_to(page, "#reply")
+        page.keyboard.type(str(answer))
+    elif page.locator("input[type=checkbox][name=reply]").count():
+        for value in answer:
+            tab_to(page, f"input[name=reply][value='{value}']")
+            page.keyboard.press("Space")
+    else:
+        value = {True: "yes", False: "no"}.get(answer, answer) if isinstance(answer, bool) else answer
+        radios = page.locator("input[type=radio][name=reply]")
+        values = [radios.nth(i).get_attribute("value") for i in range(radios.count())]
+        tab_to(page, "input[type=radio][name=reply]")
+        page.keyboard.press("Space")  # the first one; arrow keys move and pick within the group
+        for _ in range(values.index(value)):
+            page.keyboard.press("ArrowDown")
+    tab_to(page, "button[value=answer]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def walk(page, server: str, answers: dict) -> None:
+    page.goto(server + "/")
+    tab_to(page, "button.primary")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    for _ in range(40):
+        field = page.locator("input[name=question]")
+        if not field.count():
+            return
+        answer_with_keyboard(page, answers[field.get_attribute("value")])
+    raise AssertionError("the questionnaire did not end")
+
+
+def plain_answers(shipped, path) -> dict:
+    answers = to_plain(load_answers(shipped, str(path)))
+    answers.pop("id", None)
+    return answers
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_keyboard_only_to_the_same_result_as_check(browser, server, shipped, runner, javascript):
+    context = browser.new_context(java_script_enabled=javascript, offline=False)
+    try:
+        page = context.new_page()
+        walk(page, server, plain_answers(shipped, EYELID))
+        expected = json.loads(runner.invoke(cli, ["check", str(EYELID), "-f", "json"]).stdout)
+        assert page.locator("h1#headline").inner_text() == expected["headline"]
+        # The result page's answers go on to the doctor summary, by keyboard too.
+        tab_to(page, "form[action='/summary'] button")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert "summary for a doctor" in page.content()
+    finally:
+        context.close()
+
+
+def test_axe_finds_no_violations_on_any_page_type(browser, server, shipped):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    context = browser.new_context(bypass_csp=True)  # lets axe's script in; the app's own pages need none
+    try:
+        page = context.new_page()
+        seen: dict[str, int] = {}
+
+        def check(kind: str) -> None:
+            results = axe.run(page)
+            seen[kind] = results.violations_count
+            assert results.violations_count == 0, f"{kind}: {results.generate_report()[:2000]}"
+
+        page.goto(server + "/")
+        check("start")
+        page.click("button.primary")
+        check("choice question")
+        page.click("button[value=answer]")
+        check("question with an error")
+        page.check("input[name=reply][value=breathing]")
+        page.click("button[value=answer]")
+        check("call-now page")
+        page.click("text=See what to do now")
+        check("result")
+        page.goto(server + "/nope")
+        check("not found")
+        page.goto(server + "/")
+        walk(page, server, plain_answers(shipped, EYELID))
+        check("harmless result")
+        page.click("form[action='/summary'] button")
+        check("doctor summary")
+        assert len(seen) == 8
+    finally:
+        context.close()

@@ -1,0 +1,311 @@
+"""`triage serve`: the questionnaire as web pages, and an HTTP API, on the same core as the CLI.
+
+Flask, because it renders server-side Jinja forms (Jinja2 is already ours) and a small JSON
+API with little code, has a test client, and runs under any WSGI server (waitress for
+`triage serve`, gunicorn behind a proxy in production: docs/serving.md).
+
+Nothing about a person is kept on the server: the answers so far travel in the form itself
+(a hidden field), are checked again on every request exactly as an answer file is, and every
+page says `Cache-Control: no-store`. There is no session, no database, and no answer in a log.
+Every decision is `Triage` and `questionnaire` code, the same that `ask` and `check` use.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from typing import Any
+
+from flask import Flask, Response, render_template, request
+
+from .. import __version__
+from ..answerfile import SaveFormat, answers_from_data, dump_answers, parse_document
+from ..answers import Answers, check_answers, to_plain, visible, visible_answers
+from ..content import load_content
+from ..errors import InputError, TriageError
+from ..evaluate import Triage
+from ..fhir import questionnaire_to_fhir
+from ..jsonsafe import load_json
+from ..model import NOT_SURE, Question
+from ..questionnaire import emergency_message, estimated_total, next_unanswered
+from ..questiontypes import answer_text, coerce_answer
+from ..render import Renderer
+
+MAX_BODY = 256 * 1024
+"""Bytes a request may carry (an answer file upload included); a bigger one gets 413."""
+
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+class BadForm(Exception):
+    """Form data that cannot be what our own pages sent (tampered, or from another version)."""
+
+
+def create_app(rules_dir: str | None = None, engine: str | None = None, region: str | None = None) -> Flask:
+    """The web app for one content folder; build once per worker process."""
+    content = load_content(rules_dir)
+    triage = Triage(content, engine, region)
+    renderer = Renderer(content)
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY, TEMPLATES_AUTO_RELOAD=False, JSON_SORT_KEYS=False)
+    index = {q.id: i for i, q in enumerate(content.questions)}
+
+    def page(template: str, status: int = 200, **values: Any) -> Response:
+        html = render_template(template, number=triage.outcomes.emergency_number, version=__version__, **values)
+        return Response(html, status, mimetype="text/html")
+
+    def state() -> tuple[Answers, list[str], bool]:
+        """The answers so far, the questions asked in order, and whether the call-now page was
+        shown for them; checked as an answer file is (a bad field is a 400 page)."""
+        try:
+            raw = json.loads(request.form.get("answers") or "{}")
+            asked = [q for q in (request.form.get("asked") or "").split(",") if q]
+        except ValueError:
+            raise BadForm from None
+        if not isinstance(raw, dict) or any(q not in index for q in asked):
+            raise BadForm
+        try:
+            answers = check_answers(content, raw, "the form")
+        except TriageError:
+            raise BadForm from None
+        return answers, asked, request.form.get("warned") == "1"
+
+    def ask_page(answers: Answers, asked: list[str], position: int, warned: bool, error: str = "",
+                 typed: str = "", status: int = 200) -> Response:
+        question = content.questions[position]
+        return page(
+            "question.html", status, question=question, answers_json=json.dumps(to_plain(answers)),
+            asked=",".join(asked), warned=warned, error=error, typed=typed,
+            current=answers.get(question.id), not_sure=NOT_SURE, choices=_choices(question, answers.get(question.id)),
+            place=len(asked) + 1, total=max(estimated_total(content, answers, len(asked), position), len(asked) + 1),
+        )
+
+    def go_on(answers: Answers, asked: list[str], start: int, warned: bool) -> Response:
+        position = next_unanswered(content, answers, start)
+        if position >= len(content.questions):
+            return result_page(answers)
+        return ask_page(answers, asked, position, warned)
+
+    def result_page(answers: Answers) -> Response:
+        kept = visible_answers(content, answers)[0]
+        result = triage.evaluate(kept)
+        return page("result.html", result=result, answers_json=json.dumps(to_plain(kept)))
+
+    @app.after_request
+    def safe_headers(response: Response) -> Response:
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.errorhandler(BadForm)
+    def bad_form(_: BadForm) -> Response:
+        return page("problem.html", 400, title="Your answers could not be read",
+                    message="This page got answers it could not read. Please start again.")
+
+    @app.errorhandler(400)
+    def bad_request(_: Exception) -> Response:
+        return page("problem.html", 400, title="Something was wrong with that request",
+                    message="Please go back to the start and try again.")
+
+    @app.errorhandler(404)
+    def not_found(_: Exception) -> Response:
+        return page("problem.html", 404, title="Page not found", message="There is no page here.")
+
+    @app.errorhandler(405)
+    def wrong_method(_: Exception) -> Response:
+        return page("problem.html", 405, title="Please use the buttons on the page",
+                    message="This page is reached with the buttons of the questionnaire.")
+
+    @app.errorhandler(413)
+    def too_large(_: Exception) -> Response:
+        if request.path.startswith("/api/"):
+            return _json_error(413, f"the request is larger than {MAX_BODY // 1024} KiB")
+        return page("problem.html", 413, title="That was too large",
+                    message=f"A saved answer file may be at most {MAX_BODY // 1024} KiB.")
+
+    @app.get("/")
+    def start() -> Response:
+        return page("start.html", total=estimated_total(content, {}, 0, 0))
+
+    @app.post("/question")
+    def question() -> Response:
+        answers, asked, warned = state()
+        action = request.form.get("action", "answer")
+        if action == "start":
+            return go_on({}, [], 0, False)
+        if action == "continue":  # after the call-now page: the rest of the questions
+            return go_on(answers, asked, 0, True)
+        qid = request.form.get("question", "")
+        if qid not in index:
+            raise BadForm
+        position = index[qid]
+        if action == "back":
+            if not asked:
+                return page("start.html", total=estimated_total(content, {}, 0, 0))
+            previous = asked.pop()
+            return ask_page(answers, asked, index[previous], warned)
+        if action != "answer":
+            raise BadForm
+        q = content.questions[position]
+        if not visible(q, answers):
+            raise BadForm
+        try:
+            answers[q.id] = coerce_answer(q, _reply(q))
+        except ValueError as exc:
+            return ask_page(answers, asked, position, warned, error=_error_text(q, exc),
+                            typed=request.form.get("reply", "")[:200], status=422)
+        answers = visible_answers(content, answers)[0]
+        asked = [*asked, q.id]
+        message = emergency_message(triage, answers)
+        if message and not warned:
+            return page("emergency.html", message=message.strip().splitlines(),
+                        answers_json=json.dumps(to_plain(answers)), asked=",".join(asked))
+        return go_on(answers, asked, position + 1, warned and bool(message))
+
+    @app.post("/result")
+    def result() -> Response:
+        answers, _, _ = state()
+        return result_page(answers)
+
+    @app.post("/summary")
+    def summary() -> Response:
+        """The one-page summary for a doctor: the content's own `doctor` template."""
+        answers, _, _ = state()
+        html = renderer.render(triage.evaluate(visible_answers(content, answers)[0]), "doctor")
+        response = Response(html, mimetype="text/html")
+        response.headers["Content-Security-Policy"] = _with_style_hashes(HEADERS["Content-Security-Policy"], html)
+        return response
+
+    @app.post("/download")
+    def download() -> Response:
+        answers, _, _ = state()
+        fmt: SaveFormat
+        match request.form.get("format"):
+            case "yaml":
+                fmt, name, kind = "yaml", "my-answers.yaml", "application/yaml"
+            case "fhir":
+                fmt, name, kind = "fhir", "my-answers.fhir.json", "application/fhir+json"
+            case _:
+                raise BadForm
+        text = dump_answers(content, visible_answers(content, answers)[0], fmt)
+        return Response(text, mimetype=kind, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @app.post("/upload")
+    def upload() -> Response:
+        sent = request.files.get("answers_file")
+        if sent is None:
+            raise BadForm
+        data = sent.read(MAX_BODY + 1)
+        try:
+            text = data.decode("utf-8-sig")
+            answers = answers_from_data(content, parse_document(text, "your file"), "your file")
+        except (UnicodeDecodeError, InputError) as exc:
+            lines = str(exc).splitlines()[:5] if isinstance(exc, InputError) else ["it is not a text file"]
+            return page("problem.html", 422, title="That file could not be used",
+                        message="The file has a problem: " + "; ".join(lines))
+        answers.pop("id", None)
+        answers = visible_answers(content, answers)[0]
+        asked = [q.id for q in content.questions if q.id in answers]
+        return go_on(answers, asked, 0, False)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return _json({"status": "ok", "version": __version__})
+
+    @app.get("/api/v1/questionnaire")
+    def api_questionnaire() -> Response:
+        return _json(questionnaire_to_fhir(content))
+
+    @app.post("/api/v1/triage")
+    def api_triage() -> Response:
+        if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+            return _json_error(415, "send the answers as JSON (Content-Type: application/json)")
+        text = request.get_data(as_text=False)
+        try:
+            data = load_json(text.decode("utf-8-sig"), "request")
+            answers = answers_from_data(content, data, "request")
+        except UnicodeDecodeError:
+            return _json_error(400, "the request body is not UTF-8 text")
+        except InputError as exc:
+            status = 400 if "syntax error" in str(exc) else 422
+            return _json_error(status, *[_strip_place(line) for line in str(exc).splitlines()])
+        answers.pop("id", None)
+        return Response(renderer.render(triage.evaluate(answers), "json"), mimetype="application/json")
+
+    @app.template_filter("answer_words")
+    def answer_words(value: Any, question: Question) -> str:
+        return answer_text(question, value)
+
+    return app
+
+
+def _choices(question: Question, current: Any) -> list[tuple[str, str, bool]]:
+    """(value, label, checked) for each radio button or checkbox of a question."""
+    if question.type == "yesno":
+        return [("yes", "Yes", current is True), ("no", "No", current is False)]
+    picked = current if isinstance(current, list) else [current]
+    return [(o.id, o.label, o.id in picked) for o in question.options]
+
+
+def _reply(question: Question) -> Any:
+    """The form's reply as raw answer data: option ids, yes/no, or the typed number."""
+    form = request.form
+    if form.get("not_sure") == "1":
+        return NOT_SURE
+    match question.type:
+        case "multi":
+            picked = form.getlist("reply")
+            if not picked:
+                raise ValueError("please pick at least one answer (or the last one, if none fits)")
+            return NOT_SURE if NOT_SURE in picked else picked
+        case "choice" | "yesno":
+            reply = form.get("reply")
+            if reply is None:
+                raise ValueError("please pick one answer")
+            return reply
+        case "number":
+            typed = form.get("reply", "").strip()
+            if not typed:
+                raise ValueError("please type a number")
+            return typed
+    raise BadForm
+
+
+def _error_text(question: Question, exc: ValueError) -> str:
+    text = str(exc.args[0] if exc.args else exc)
+    return text[:1].upper() + text[1:].rstrip(".") + "."
+
+
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S | re.I)
+
+
+def _with_style_hashes(policy: str, html: str) -> str:
+    """The policy, letting exactly the page's own <style> blocks run (an author template's CSS)."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(m.group(1).encode()).digest()).decode() + "'"
+        for m in _STYLE.finditer(html)
+    )
+    return policy.replace("style-src 'self'", f"style-src 'self' {hashes}".rstrip())
+
+
+def _strip_place(line: str) -> str:
+    return line.split(": ", 1)[1] if line.startswith("request:") and ": " in line else line
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(json.dumps(value, indent=2, ensure_ascii=False) + "\n", status, mimetype="application/json")
+
+
+def _json_error(status: int, *messages: str) -> Response:
+    return _json({"error": {"status": status, "messages": list(messages)}}, status)

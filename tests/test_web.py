@@ -200,3 +200,36 @@ def _yaml(path):
 
     data = yaml.safe_load(path.read_text())
     return data
+
+
+def _first_question(client) -> dict:
+    return hidden(client.post("/question", data={"action": "start"}).get_data(as_text=True))
+
+
+def test_a_sign_ticked_beside_not_sure_is_never_dropped(client):
+    response = client.post("/question", data={**_first_question(client), "action": "answer",
+                                              "reply": ["breathing", "not_sure"]})
+    assert response.status_code == 422 and "cannot be picked together" in response.get_data(as_text=True)
+
+
+def test_a_typed_number_beside_not_sure_is_never_dropped(client):
+    answers = json.dumps({"alarm_now": ["none"], "feeling": "locked", "area": "one_muscle", "pain": "moderate"})
+    data = {"action": "answer", "question": "episode_minutes", "answers": answers,
+            "asked": "alarm_now,feeling,area,pain", "reply": "20", "not_sure": "1"}
+    response = client.post("/question", data=data)
+    assert response.status_code == 422 and "not both" in response.get_data(as_text=True)
+
+
+def test_an_uploaded_emergency_shows_the_call_now_page_first(client):
+    import io
+
+    upload = client.post("/upload", data={"answers_file": (io.BytesIO(b"alarm_now: [breathing]\n"), "a.yaml")},
+                         content_type="multipart/form-data")
+    page = upload.get_data(as_text=True)
+    assert "Call your emergency number now</h1>" in page and "Trouble breathing" in page
+
+
+def test_deeply_nested_form_data_is_a_400_not_a_crash(client):
+    for path in ("/question", "/result", "/summary", "/download"):
+        response = client.post(path, data={"action": "start", "answers": "[" * 3000, "format": "yaml"})
+        assert response.status_code == 400, path

@@ -29,8 +29,8 @@ from ..evaluate import Triage
 from ..fhir import questionnaire_to_fhir
 from ..jsonsafe import load_json
 from ..model import NOT_SURE, Question
-from ..questionnaire import emergency_message, estimated_total, next_unanswered
-from ..questiontypes import answer_text, coerce_answer
+from ..questionnaire import default_reply, emergency_message, estimated_total, next_unanswered
+from ..questiontypes import coerce_answer
 from ..render import Renderer
 
 MAX_BODY = 256 * 1024
@@ -69,10 +69,10 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         """The answers so far, the questions asked in order, and whether the call-now page was
         shown for them; checked as an answer file is (a bad field is a 400 page)."""
         try:
-            raw = json.loads(request.form.get("answers") or "{}")
-            asked = [q for q in (request.form.get("asked") or "").split(",") if q]
-        except ValueError:
+            raw = load_json(request.form.get("answers") or "{}", "the form", locate=False)
+        except TriageError:  # not JSON, or nested deeper than any answer set
             raise BadForm from None
+        asked = [q for q in (request.form.get("asked") or "").split(",") if q]
         if not isinstance(raw, dict) or any(q not in index for q in asked):
             raise BadForm
         try:
@@ -97,6 +97,10 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
             return result_page(answers)
         return ask_page(answers, asked, position, warned)
 
+    def emergency_page(message: str, answers: Answers, asked: list[str]) -> Response:
+        reasons = [line for line in message.strip().splitlines() if not line.startswith("EMERGENCY:")]
+        return page("emergency.html", message=reasons, answers_json=json.dumps(to_plain(answers)), asked=",".join(asked))
+
     def result_page(answers: Answers) -> Response:
         kept = visible_answers(content, answers)[0]
         result = triage.evaluate(kept)
@@ -117,6 +121,12 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
     def bad_request(_: Exception) -> Response:
         return page("problem.html", 400, title="Something was wrong with that request",
                     message="Please go back to the start and try again.")
+
+    @app.errorhandler(500)
+    def failed(_: Exception) -> Response:
+        return page("problem.html", 500, title="Something went wrong here",
+                    message="This is our fault, not yours. Please start again. If you have an emergency sign, "
+                            "call your emergency number now.")
 
     @app.errorhandler(404)
     def not_found(_: Exception) -> Response:
@@ -169,8 +179,7 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         asked = [*asked, q.id]
         message = emergency_message(triage, answers)
         if message and not warned:
-            return page("emergency.html", message=message.strip().splitlines(),
-                        answers_json=json.dumps(to_plain(answers)), asked=",".join(asked))
+            return emergency_page(message, answers, asked)
         return go_on(answers, asked, position + 1, warned and bool(message))
 
     @app.post("/result")
@@ -216,7 +225,11 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
                         message="The file has a problem: " + "; ".join(lines))
         answers.pop("id", None)
         answers = visible_answers(content, answers)[0]
-        asked = [q.id for q in content.questions if q.id in answers]
+        message = emergency_message(triage, answers)
+        position = next_unanswered(content, answers, 0)
+        asked = [q.id for q in content.questions[:position] if q.id in answers]
+        if message:  # as `ask --answers` does: the call-now page before any question
+            return emergency_page(message, answers, asked)
         return go_on(answers, asked, 0, False)
 
     @app.get("/healthz")
@@ -243,9 +256,10 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         answers.pop("id", None)
         return Response(renderer.render(triage.evaluate(answers), "json"), mimetype="application/json")
 
-    @app.template_filter("answer_words")
-    def answer_words(value: Any, question: Question) -> str:
-        return answer_text(question, value)
+    @app.template_filter("as_typed")
+    def as_typed(value: Any, question: Question) -> str:
+        """An earlier number answer as it can be typed again (never rounded)."""
+        return default_reply(question, value)
 
     return app
 
@@ -261,14 +275,17 @@ def _choices(question: Question, current: Any) -> list[tuple[str, str, bool]]:
 def _reply(question: Question) -> Any:
     """The form's reply as raw answer data: option ids, yes/no, or the typed number."""
     form = request.form
-    if form.get("not_sure") == "1":
-        return NOT_SURE
     match question.type:
         case "multi":
             picked = form.getlist("reply")
             if not picked:
                 raise ValueError("please pick at least one answer (or the last one, if none fits)")
-            return NOT_SURE if NOT_SURE in picked else picked
+            if NOT_SURE in picked:  # never drop a sign someone ticked beside "not sure"
+                if len(picked) > 1:
+                    raise ValueError("'Not sure' cannot be picked together with other answers; "
+                                     "pick the ones that fit, or only 'Not sure'")
+                return NOT_SURE
+            return picked
         case "choice" | "yesno":
             reply = form.get("reply")
             if reply is None:
@@ -276,6 +293,10 @@ def _reply(question: Question) -> Any:
             return reply
         case "number":
             typed = form.get("reply", "").strip()
+            if form.get("not_sure") == "1":
+                if typed:  # never drop a typed number
+                    raise ValueError("please type a number or tick 'Not sure', not both")
+                return NOT_SURE
             if not typed:
                 raise ValueError("please type a number")
             return typed

@@ -48,6 +48,23 @@ HEADERS = {
 }
 
 
+PROBLEM_PAGES = {
+    400: ("Something was wrong with that request", "Please go back to the start and try again."),
+    404: ("Page not found", "There is no page here."),
+    405: ("Please use the buttons on the page", "This page is reached with the buttons of the questionnaire."),
+    500: ("Something went wrong here", "This is our fault, not yours. Please start again. If you have an emergency "
+          "sign, call your emergency number now."),
+}
+"""The plain page for each HTTP error (never a traceback)."""
+
+
+def _problem_handler(page: Any, status: int, title: str, message: str) -> Any:
+    def handler(_: Exception) -> Response:
+        return page("problem.html", status, title=title, message=message)
+
+    return handler
+
+
 class BadForm(Exception):
     """Form data that cannot be what our own pages sent (tampered, or from another version)."""
 
@@ -117,25 +134,8 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         return page("problem.html", 400, title="Your answers could not be read",
                     message="This page got answers it could not read. Please start again.")
 
-    @app.errorhandler(400)
-    def bad_request(_: Exception) -> Response:
-        return page("problem.html", 400, title="Something was wrong with that request",
-                    message="Please go back to the start and try again.")
-
-    @app.errorhandler(500)
-    def failed(_: Exception) -> Response:
-        return page("problem.html", 500, title="Something went wrong here",
-                    message="This is our fault, not yours. Please start again. If you have an emergency sign, "
-                            "call your emergency number now.")
-
-    @app.errorhandler(404)
-    def not_found(_: Exception) -> Response:
-        return page("problem.html", 404, title="Page not found", message="There is no page here.")
-
-    @app.errorhandler(405)
-    def wrong_method(_: Exception) -> Response:
-        return page("problem.html", 405, title="Please use the buttons on the page",
-                    message="This page is reached with the buttons of the questionnaire.")
+    for status, (title, message) in PROBLEM_PAGES.items():
+        app.register_error_handler(status, _problem_handler(page, status, title, message))
 
     @app.errorhandler(413)
     def too_large(_: Exception) -> Response:

@@ -99,6 +99,7 @@ def test_a_bad_reply_is_tied_to_its_field(client):
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="error" class="error" role="alert"' in page and 'aria-describedby="help error"' in page
+    assert re.search(r'id="r1" name="reply" value="[a-z_]+" autofocus', page), "the focus goes to the field"
 
 
 @pytest.mark.parametrize("path, method, data", [

@@ -55,11 +55,12 @@ def pdf_pages(browser: object, html: str, paper: str) -> list[str]:
     """The page printed to PDF on `paper` ("A4", "Letter") as Chromium's print does it: the text of each page."""
     from pypdf import PdfReader
 
-    context = browser.new_context(offline=True)  # type: ignore[attr-defined]
-    try:
-        page = context.new_page()
-        page.set_content(html, wait_until="load")
-        pdf = page.pdf(format=paper, print_background=True)
-    finally:
-        context.close()
+    page = _printing_pages.get(id(browser))
+    if page is None:  # one offline page per browser, reused: a new context for every print costs more than the print
+        page = _printing_pages[id(browser)] = browser.new_context(offline=True).new_page()  # type: ignore[attr-defined]
+    page.set_content(html, wait_until="load")
+    pdf = page.pdf(format=paper, print_background=True)
     return [p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+_printing_pages: dict[int, object] = {}

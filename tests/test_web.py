@@ -234,3 +234,18 @@ def test_deeply_nested_form_data_is_a_400_not_a_crash(client):
     for path in ("/question", "/result", "/summary", "/download"):
         response = client.post(path, data={"action": "start", "answers": "[" * 3000, "format": "yaml"})
         assert response.status_code == 400, path
+
+
+def test_the_openapi_document_is_served_and_checked_in(client):
+    from triage.web.openapi import openapi_document
+
+    from .conftest import ROOT
+
+    served = client.get("/api/v1/openapi.json").get_json()
+    committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    assert served == committed == json.loads(json.dumps(openapi_document())), (
+        "docs/openapi.json is out of date: python -c 'import json; from triage.web.openapi import openapi_document; "
+        "print(json.dumps(openapi_document(), indent=2, ensure_ascii=False))' > docs/openapi.json")
+    routes = {rule.rule for rule in client.application.url_map.iter_rules()}
+    assert set(served["paths"]) <= routes, "every documented path is served"
+    assert {r for r in routes if r.startswith("/api/") or r == "/healthz"} == set(served["paths"]), "every API path is documented"

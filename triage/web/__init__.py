@@ -32,6 +32,7 @@ from ..model import NOT_SURE, Question
 from ..questionnaire import default_reply, emergency_message, estimated_total, next_unanswered
 from ..questiontypes import coerce_answer
 from ..render import Renderer
+from .openapi import openapi_document
 
 MAX_BODY = 256 * 1024
 """Bytes a request may carry (an answer file upload included); a bigger one gets 413."""
@@ -235,6 +236,10 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
     @app.get("/healthz")
     def healthz() -> Response:
         return _json({"status": "ok", "version": __version__})
+
+    @app.get("/api/v1/openapi.json")
+    def api_openapi() -> Response:
+        return _json(openapi_document())
 
     @app.get("/api/v1/questionnaire")
     def api_questionnaire() -> Response:

@@ -249,3 +249,23 @@ def test_the_openapi_document_is_served_and_checked_in(client):
     routes = {rule.rule for rule in client.application.url_map.iter_rules()}
     assert set(served["paths"]) <= routes, "every documented path is served"
     assert {r for r in routes if r.startswith("/api/") or r == "/healthz"} == set(served["paths"]), "every API path is documented"
+
+
+def test_serve_starts_and_stops_on_ctrl_c_with_one_line(tmp_path):
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    from .processes import ctrl_c_reaches_it, read_until, started
+
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with started([sys.executable, "-m", "triage", "serve", "--port", str(port)], stdin=subprocess.DEVNULL,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=ctrl_c_reaches_it, cwd=tmp_path) as proc:
+        assert f"http://127.0.0.1:{port}/" in read_until(proc, "Ctrl-C to stop")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert err.decode().strip() == "triage: stopped: the web server is stopped"

@@ -311,8 +311,13 @@ def serve(rules_dir: str | None, engine: str | None, region: str | None, host: s
     except ImportError as exc:
         raise TriageError(f"triage serve needs {exc.name}: pip install 'muscle-triage[web]'") from None
     app = create_app(rules_dir, engine, region)
-    say(f"Serving the questionnaire on http://{host}:{port}/ (Ctrl-C to stop)")
-    waitress.serve(app, host=host, port=port, threads=8, ident="muscle-triage", _quiet=True)
+    try:
+        say(f"Serving the questionnaire on http://{host}:{port}/ (Ctrl-C to stop)")
+        waitress.serve(app, host=host, port=port, threads=8, ident="muscle-triage", _quiet=True)
+    except KeyboardInterrupt:
+        raise Interrupted("the web server is stopped") from None
+    except OSError as exc:  # the port is taken, or not ours to use
+        raise TriageError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 
 
 @cli.group()

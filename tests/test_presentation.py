@@ -179,8 +179,9 @@ def test_json_and_jsonl_each_point_to_the_other(runner):
     assert len(one.stderr.splitlines()) == len(many.stderr.splitlines()) == 1
 
 
-def test_check_names_unanswered_questions(runner):
-    partial = TESTS / "answers" / "good" / "partial.yaml"
+def test_check_names_unanswered_questions(runner, tmp_path):
+    partial = tmp_path / "partial.yaml"
+    partial.write_text("feeling: flicker\nalarms: [none]\n")  # how long it lasts is left out
     result = runner.invoke(cli, ["check", str(partial), "--rules", str(MINI)], catch_exceptions=False)
     assert result.exit_code == 0
     note = [line for line in result.stderr.splitlines() if line.startswith("triage: note: ")]
@@ -236,3 +237,12 @@ def test_the_full_page_keeps_each_box_on_one_page(browser, runner, shipped):
         box = [i for i, p in enumerate(pages) if "Call your emergency number now if you have" in p]
         last_sign = [i for i, p in enumerate(pages) if " ".join(signs[-1].split()[-4:]) in p]
         assert box and box == last_sign[-1:], f"{path.name}: the emergency box is split over pages {box} and {last_sign}"
+
+
+def test_an_unanswered_warning_sign_question_is_not_called_cautious(runner, tmp_path):
+    no_alarms = tmp_path / "no-alarms.yaml"
+    no_alarms.write_text("feeling: flicker\nminutes: 3\n")
+    result = runner.invoke(cli, ["check", str(no_alarms), "--rules", str(MINI)], catch_exceptions=False)
+    note = " ".join(result.stderr.split())
+    assert "a serious sign may be missed" in note and "call your emergency number now" in note
+    assert "more cautious" not in note

@@ -73,9 +73,13 @@ def check(
     if missing:  # said once the result is sure to follow (a content error is the only line then)
         names = "; ".join(q.doctor_note or q.text for q in missing)
         where = "standard input" if answers_file == "-" else answers_file
-        alarm = " If you have any emergency sign, call your emergency number now." if any(q.alarm for q in missing) else ""
+        if any(q.alarm for q in missing):  # a sign nobody was asked about cannot raise the urgency
+            why = ("some of them ask about warning signs, so a serious sign may be missed. If you have any "
+                   "emergency sign, call your emergency number now")
+        else:
+            why = "the result may be more cautious than it needs to be"
         say(f"triage: note: {len(missing)} question{'s' if len(missing) != 1 else ''} not answered in "
-            f"{where} ({names}); the result may be more cautious than it needs to be.{alarm}")
+            f"{where} ({names}); {why}.")
     click.echo(shown, nl=False)
     if fail_on and urgency_rank(result.urgency) >= urgency_rank(fail_on):
         sys.exit(1)

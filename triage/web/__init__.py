@@ -22,7 +22,7 @@ from flask import Flask, Response, render_template, request
 
 from .. import __version__
 from ..answerfile import SaveFormat, answers_from_data, dump_answers, parse_document
-from ..answers import Answers, check_answers, to_plain, visible, visible_answers
+from ..answers import RECORD_ID, Answers, check_answers, to_plain, visible, visible_answers
 from ..content import load_content
 from ..errors import InputError, TriageError
 from ..evaluate import Triage
@@ -32,6 +32,7 @@ from ..model import NOT_SURE, Question
 from ..questionnaire import default_reply, emergency_message, estimated_total, next_unanswered
 from ..questiontypes import coerce_answer
 from ..render import Renderer
+from ..yamlsafe import decode_text
 from .openapi import openapi_document
 
 MAX_BODY = 256 * 1024
@@ -216,15 +217,13 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         sent = request.files.get("answers_file")
         if sent is None:
             raise BadForm
-        data = sent.read(MAX_BODY + 1)
-        try:
-            text = data.decode("utf-8-sig")
+        try:  # read as an answer file is: the same decoding (byte-order mark, binary, UTF-8) and sniff
+            text = decode_text(sent.read(MAX_BODY + 1), "your file")
             answers = answers_from_data(content, parse_document(text, "your file"), "your file")
-        except (UnicodeDecodeError, InputError) as exc:
-            lines = str(exc).splitlines()[:5] if isinstance(exc, InputError) else ["it is not a text file"]
+        except InputError as exc:
             return page("problem.html", 422, title="That file could not be used",
-                        message="The file has a problem: " + "; ".join(lines))
-        answers.pop("id", None)
+                        message="The file has a problem: " + "; ".join(str(exc).splitlines()[:5]))
+        answers.pop(RECORD_ID, None)
         answers = visible_answers(content, answers)[0]
         message = emergency_message(triage, answers)
         position = next_unanswered(content, answers, 0)
@@ -249,16 +248,15 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
     def api_triage() -> Response:
         if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
             return _json_error(415, "send the answers as JSON (Content-Type: application/json)")
-        text = request.get_data(as_text=False)
-        try:
-            data = load_json(text.decode("utf-8-sig"), "request")
-            answers = answers_from_data(content, data, "request")
-        except UnicodeDecodeError:
-            return _json_error(400, "the request body is not UTF-8 text")
+        try:  # 400: not JSON text at all
+            data = load_json(decode_text(request.get_data(as_text=False), "request"), "request")
         except InputError as exc:
-            status = 400 if "syntax error" in str(exc) else 422
-            return _json_error(status, *[_strip_place(line) for line in str(exc).splitlines()])
-        answers.pop("id", None)
+            return _json_error(400, *[_strip_place(line) for line in str(exc).splitlines()])
+        try:  # 422: JSON, but not answers to this questionnaire
+            answers = answers_from_data(content, data, "request")
+        except InputError as exc:
+            return _json_error(422, *[_strip_place(line) for line in str(exc).splitlines()])
+        answers.pop(RECORD_ID, None)
         return Response(renderer.render(triage.evaluate(answers), "json"), mimetype="application/json")
 
     @app.template_filter("as_typed")

@@ -1,14 +1,17 @@
-"""`triage serve` (issue 13, first part): the web questionnaire and the HTTP API, through HTTP.
+"""`triage serve` (issue 13): the web questionnaire and the HTTP API, through HTTP.
 
 Pages are driven as a browser without JavaScript would: read the form on the page, fill in the
-reply, post it back. Results are compared with `triage check` on the same answers.
+reply, post it back, follow the redirect. Results are compared with `triage check` on the same
+answers.
 """
 
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
+import time
 
 import pytest
 
@@ -20,22 +23,31 @@ from .conftest import EXAMPLES
 
 pytest.importorskip("flask")
 from triage.web import HEADERS, MAX_BODY, create_app  # noqa: E402
+from triage.web.pagestate import TTL_SECONDS, PageState, Sealer  # noqa: E402
 
 EXAMPLE_FILES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
 HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+KEY = "a key for the tests"
+SEALER = Sealer(KEY)
 
 
 @pytest.fixture(scope="module")
 def client():
-    return create_app().test_client()
+    return create_app(secret_key=KEY).test_client()
 
 
 def hidden(page: str) -> dict[str, str]:
-    """The hidden fields of the first form on the page that has a `question` field (or the first form)."""
+    """The hidden fields on the page (the sealed state `s`, and any others)."""
     return {name: html.unescape(value) for name, value in HIDDEN.findall(page)}
 
 
-def reply_for(question_id: str, answer) -> dict:
+def on_screen(page: str) -> str | None:
+    """The id of the question the page asks, if it asks one."""
+    found = re.search(r'data-question="(\w+)"', page)
+    return found.group(1) if found else None
+
+
+def reply_for(answer) -> dict:
     if answer == "not_sure":
         return {"reply": "not_sure", "not_sure": "1"}
     if isinstance(answer, list):
@@ -45,21 +57,28 @@ def reply_for(question_id: str, answer) -> dict:
     return {"reply": str(answer)}
 
 
+def post(client, data: dict, status: int = 200) -> str:
+    """Post a form as a browser does and follow the redirect to the next page (GET)."""
+    response = client.post("/question", data=data, follow_redirects=True)
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    return response.get_data(as_text=True)
+
+
 def complete(client, answers: dict) -> str:
     """Answer every question the pages ask with `answers`; the final page (result or call-now)."""
-    page = client.post("/question", data={"action": "start"}).get_data(as_text=True)
+    page = client.get("/question").get_data(as_text=True)
     for _ in range(60):
-        fields = hidden(page)
-        if "question" not in fields:
+        qid = on_screen(page)
+        if qid is None:
             return page
-        qid = fields["question"]
-        data = {**fields, "action": "answer", **reply_for(qid, answers[qid])}
-        response = client.post("/question", data=data)
-        assert response.status_code == 200, response.get_data(as_text=True)[:500]
-        page = response.get_data(as_text=True)
+        page = post(client, {**hidden(page), "action": "answer", **reply_for(answers[qid])})
         if "Call your emergency number now</h1>" in page:  # the call-now page: go on, as a person may
-            page = client.post("/question", data={**hidden(page), "action": "continue"}).get_data(as_text=True)
+            page = post(client, {**hidden(page), "action": "continue"})
     raise AssertionError("the questionnaire did not end")
+
+
+def sealed(answers: dict, at: str | None = None, asked: list[str] | None = None) -> str:
+    return SEALER.seal(PageState(answers, asked if asked is not None else list(answers), False, at))
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
@@ -77,24 +96,37 @@ def test_the_pages_give_the_same_result_as_check(client, runner, shipped, path):
 
 
 def test_an_emergency_answer_shows_the_call_now_page_at_once(client):
-    first = hidden(client.post("/question", data={"action": "start"}).get_data(as_text=True))
-    page = client.post("/question", data={**first, "action": "answer", "reply": "breathing"}).get_data(as_text=True)
+    first = hidden(client.get("/question").get_data(as_text=True))
+    page = post(client, {**first, "action": "answer", "reply": "breathing"})
     assert "Call your emergency number now</h1>" in page and "Trouble breathing needs help right away" in page
-    result = client.post("/result", data={"answers": hidden(page)["answers"]}).get_data(as_text=True)
+    result = client.get("/result", query_string={"s": hidden(page)["s"]}).get_data(as_text=True)
     assert "Call your emergency number now" in result and 'class="headline level-emergency"' in result
 
 
-def test_back_returns_to_the_previous_question_with_its_answer(client):
-    first = hidden(client.post("/question", data={"action": "start"}).get_data(as_text=True))
-    second = client.post("/question", data={**first, "action": "answer", "reply": "none"}).get_data(as_text=True)
+def test_each_step_is_a_redirect_to_a_page_fetched_again_by_back(client):
+    """Post/redirect/get: every answer is answered with 303 to a GET address, which can be
+    fetched again (the browser's Back and Reload) and shows the same page."""
+    first = client.get("/question").get_data(as_text=True)
+    response = client.post("/question", data={**hidden(first), "action": "answer", "reply": "none"})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/question?s=")
+    second = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Question 2 of about" in second
-    back = client.post("/question", data={**hidden(second), "action": "back"}).get_data(as_text=True)
-    assert "Question 1 of about" in back
-    assert re.search(r'value="none" checked', back), "the earlier answer is kept"
+    assert client.get(response.headers["Location"]).get_data(as_text=True) == second, "fetched again, the same page"
+    back = post(client, {**hidden(second), "action": "back"})
+    assert "Question 1 of about" in back and re.search(r'value="none" checked', back), "the earlier answer is kept"
+
+
+def test_the_address_shows_no_answer(client):
+    """A sealed state is encrypted: a browser's history or a proxy's log shows nothing readable."""
+    first = client.get("/question").get_data(as_text=True)
+    response = client.post("/question", data={**hidden(first), "action": "answer", "reply": "breathing"})
+    location = response.headers["Location"]
+    assert location.startswith("/emergency?s=") and "breathing" not in location and "alarm" not in location
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_a_bad_reply_is_tied_to_its_field(client):
-    first = hidden(client.post("/question", data={"action": "start"}).get_data(as_text=True))
+    first = hidden(client.get("/question").get_data(as_text=True))
     response = client.post("/question", data={**first, "action": "answer"})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -102,56 +134,73 @@ def test_a_bad_reply_is_tied_to_its_field(client):
     assert re.search(r'id="r1" name="reply" value="[a-z_]+" autofocus', page), "the focus goes to the field"
 
 
-@pytest.mark.parametrize("path, method, data", [
-    ("/", "get", None), ("/question", "post", {"action": "start"}), ("/nope", "get", None),
-    ("/healthz", "get", None), ("/api/v1/questionnaire", "get", None),
-])
-def test_every_response_has_the_safety_headers(client, path, method, data):
-    response = getattr(client, method)(path, data=data)
+@pytest.mark.parametrize("path", ["/", "/question", "/nope", "/healthz", "/api/v1/questionnaire"])
+def test_every_response_has_the_safety_headers(client, path):
+    response = client.get(path)
     for name, value in HEADERS.items():
         assert response.headers[name] == value
     assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("data", [
-    {"action": "answer", "question": "feeling", "answers": "{not json", "asked": ""},
-    {"action": "answer", "question": "feeling", "answers": '{"feeling": "wobbly"}', "asked": ""},
-    {"action": "answer", "question": "no_such", "answers": "{}", "asked": ""},
-    {"action": "answer", "question": "feeling", "answers": "{}", "asked": "no_such"},
-    {"action": "explode", "question": "feeling", "answers": "{}", "asked": ""},
-    {"action": "answer", "question": "feeling", "answers": "[]", "asked": ""},
+@pytest.mark.parametrize("s", [
+    "not a sealed state",
+    "gAAAAAB" + "x" * 100,
+    Sealer("another key").seal(PageState({}, [], False, "feeling")),  # made by another server
+    sealed({"feeling": "wobbly"}, "area"),  # sealed, but not answers to this questionnaire
+    sealed({}, "no_such"),
+    sealed({}, "feeling", ["no_such"]),
+    sealed({"feeling": json.loads("[" * 300 + '"flicker"' + "]" * 300)}, "area"),  # nested deeper than any answer
 ])
-def test_tampered_forms_get_a_clear_400_page(client, data):
-    response = client.post("/question", data=data)
-    page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "Your answers could not be read" in page
-    assert "Traceback" not in page
+def test_tampered_or_foreign_pages_get_a_clear_400_page(client, s):
+    for response in (client.post("/question", data={"s": s, "action": "answer", "reply": "flicker"}),
+                     client.get("/question", query_string={"s": s}), client.get("/result", query_string={"s": s}),
+                     client.get("/summary", query_string={"s": s}),
+                     client.get("/download", query_string={"s": s, "format": "yaml"})):
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400 and "Your answers could not be read" in page
+        assert "Traceback" not in page
+
+
+def test_an_unknown_action_or_a_missing_place_is_a_400(client):
+    assert client.post("/question", data={"s": sealed({}, "feeling"), "action": "explode"}).status_code == 400
+    assert client.post("/question", data={"s": sealed({}), "action": "answer"}).status_code == 400
+    assert client.get("/emergency", query_string={"s": sealed({})}).status_code == 400, "not an emergency"
+
+
+def test_an_old_page_says_it_has_expired(client):
+    old = SEALER.seal(PageState({}, [], False, "alarm_now"), made_at=int(time.time()) - TTL_SECONDS - 60)
+    response = client.get("/question", query_string={"s": old})
+    assert response.status_code == 400 and "This page has expired" in response.get_data(as_text=True)
+    fresh = SEALER.seal(PageState({}, [], False, "alarm_now"), made_at=int(time.time()) - TTL_SECONDS + 60)
+    assert client.get("/question", query_string={"s": fresh}).status_code == 200
 
 
 def test_unknown_pages_and_methods(client):
     assert client.get("/nope").status_code == 404
-    assert client.get("/question").status_code == 405
-    big = client.post("/question", data={"action": "start", "answers": "x" * (MAX_BODY + 10)})
+    assert client.get("/upload").status_code == 405
+    assert client.post("/result").status_code == 405
+    big = client.post("/question", data={"action": "answer", "s": "x" * (MAX_BODY + 10)})
     assert big.status_code == 413
 
 
-def test_the_doctor_summary_page_allows_exactly_its_own_styles(client, shipped):
-    answers = json.dumps(to_plain(load_answers(shipped, str(EXAMPLES / "eyelid-twitch-coffee.yaml"))))
-    response = client.post("/summary", data={"answers": answers})
-    policy = response.headers["Content-Security-Policy"]
-    assert response.status_code == 200 and "summary for a doctor" in response.get_data(as_text=True)
+def test_the_doctor_summary_page_allows_exactly_its_own_styles_and_script(client, shipped):
+    answers = to_plain(load_answers(shipped, str(EXAMPLES / "eyelid-twitch-coffee.yaml")))
+    answers.pop("id", None)
+    response = client.get("/summary", query_string={"s": sealed(answers)})
+    policy, page = response.headers["Content-Security-Policy"], response.get_data(as_text=True)
+    assert response.status_code == 200 and "summary for a doctor" in page
     assert re.search(r"style-src 'self' 'sha256-[A-Za-z0-9+/=]+'", policy) and "unsafe-inline" not in policy
+    assert '<script src="/static/print.js"></script>' in page and "Back to your result" in page
+    assert client.get("/static/print.js").status_code == 200
 
 
 @pytest.mark.parametrize("fmt, name", [("yaml", "my-answers.yaml"), ("fhir", "my-answers.fhir.json")])
 def test_answers_download_and_upload_to_go_on(client, shipped, fmt, name):
     answers = {"alarm_now": ["none"], "feeling": "flicker"}
-    response = client.post("/download", data={"answers": json.dumps(answers), "format": fmt})
+    response = client.get("/download", query_string={"s": sealed(answers), "format": fmt})
     assert response.status_code == 200 and name in response.headers["Content-Disposition"]
-    import io
-
     upload = client.post("/upload", data={"answers_file": (io.BytesIO(response.data), name)},
-                         content_type="multipart/form-data")
+                         content_type="multipart/form-data", follow_redirects=True)
     page = upload.get_data(as_text=True)
     assert upload.status_code == 200 and "Question 3 of about" in page, "it goes on after the answered questions"
 
@@ -203,37 +252,23 @@ def _yaml(path):
     return data
 
 
-def _first_question(client) -> dict:
-    return hidden(client.post("/question", data={"action": "start"}).get_data(as_text=True))
-
-
 def test_a_sign_ticked_beside_not_sure_is_never_dropped(client):
-    response = client.post("/question", data={**_first_question(client), "action": "answer",
-                                              "reply": ["breathing", "not_sure"]})
-    assert response.status_code == 422 and "cannot be picked together" in response.get_data(as_text=True)
+    first = hidden(client.get("/question").get_data(as_text=True))
+    page = post(client, {**first, "action": "answer", "reply": ["breathing", "not_sure"]}, 422)
+    assert "cannot be picked together" in page
 
 
 def test_a_typed_number_beside_not_sure_is_never_dropped(client):
-    answers = json.dumps({"alarm_now": ["none"], "feeling": "locked", "area": "one_muscle", "pain": "moderate"})
-    data = {"action": "answer", "question": "episode_minutes", "answers": answers,
-            "asked": "alarm_now,feeling,area,pain", "reply": "20", "not_sure": "1"}
-    response = client.post("/question", data=data)
-    assert response.status_code == 422 and "not both" in response.get_data(as_text=True)
+    answers = {"alarm_now": ["none"], "feeling": "locked", "area": "one_muscle", "pain": "moderate"}
+    page = post(client, {"s": sealed(answers, "episode_minutes"), "action": "answer", "reply": "20", "not_sure": "1"}, 422)
+    assert "not both" in page
 
 
 def test_an_uploaded_emergency_shows_the_call_now_page_first(client):
-    import io
-
     upload = client.post("/upload", data={"answers_file": (io.BytesIO(b"alarm_now: [breathing]\n"), "a.yaml")},
-                         content_type="multipart/form-data")
+                         content_type="multipart/form-data", follow_redirects=True)
     page = upload.get_data(as_text=True)
     assert "Call your emergency number now</h1>" in page and "Trouble breathing" in page
-
-
-def test_deeply_nested_form_data_is_a_400_not_a_crash(client):
-    for path in ("/question", "/result", "/summary", "/download"):
-        response = client.post(path, data={"action": "start", "answers": "[" * 3000, "format": "yaml"})
-        assert response.status_code == 400, path
 
 
 def test_the_openapi_document_is_served_and_checked_in(client):

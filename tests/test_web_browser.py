@@ -76,10 +76,10 @@ def walk(page, server: str, answers: dict) -> None:
     with page.expect_navigation():
         page.keyboard.press("Enter")
     for _ in range(40):
-        field = page.locator("input[name=question]")
-        if not field.count():
+        form = page.locator("form[data-question]")
+        if not form.count():
             return
-        answer_with_keyboard(page, answers[field.get_attribute("value")])
+        answer_with_keyboard(page, answers[form.get_attribute("data-question")])
     raise AssertionError("the questionnaire did not end")
 
 
@@ -102,6 +102,36 @@ def test_keyboard_only_to_the_same_result_as_check(browser, server, shipped, run
         with page.expect_navigation():
             page.keyboard.press("Enter")
         assert "summary for a doctor" in page.content()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_browsers_own_back_button_returns_to_the_last_question(browser, server, javascript):
+    context = browser.new_context(java_script_enabled=javascript)
+    try:
+        page = context.new_page()
+        page.goto(server + "/question")
+        answer_with_keyboard(page, ["none"])
+        assert page.locator("form[data-question]").get_attribute("data-question") == "feeling"
+        answer_with_keyboard(page, "flicker")
+        assert "Question 3 of about" in page.content()
+        page.go_back()  # the page as it was before that answer (no "Confirm form resubmission")
+        assert page.locator("form[data-question]").get_attribute("data-question") == "feeling"
+        assert "Question 2 of about" in page.content()
+        answer_with_keyboard(page, "locked")  # a new answer from there goes on as usual
+        assert "Question 3 of about" in page.content()
+        page.go_back()
+        page.go_back()
+        assert "Question 1 of about" in page.content()
+        page.go_forward()
+        page.go_forward()
+        assert "Question 3 of about" in page.content()
+        # The page's own Back button keeps the answer given, to change it.
+        tab_to(page, "button[value=back]")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.is_checked("input[value=locked]")
     finally:
         context.close()
 

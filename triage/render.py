@@ -58,13 +58,17 @@ def to_json(value: Any) -> str:
 @dataclass(frozen=True)
 class Presentation:
     """How a result is shown, beside what it says: the templates read these as `width`,
-    `colour`, `today` and `versions`."""
+    `colour`, `today`, `links`, `script` and `versions`."""
 
     width: int = 78
     """Lines of text are wrapped to this many columns (the `wrap` filter)."""
     colour: bool = False
     """Bold and colour for the headline and warnings (the `strong` and `alarm` filters); only on a terminal."""
     today: datetime.date = field(default_factory=lambda: result_date())
+    links: tuple[tuple[str, str], ...] = ()
+    """(label, address) of pages around this one, for a page served on the web; none in a file."""
+    script: str = ""
+    """The address of a script that adds a Print button, for a page served on the web."""
 
 
 def result_date() -> datetime.date:
@@ -77,7 +81,7 @@ def result_date() -> datetime.date:
     return datetime.date.today()
 
 
-PRESENTATION_NAMES = ("width", "colour", "today", "versions")
+PRESENTATION_NAMES = ("width", "colour", "today", "links", "script", "versions")
 """What templates get beside the result's fields: the `Presentation` and the versions."""
 
 BOLD, RED, RESET = "\x1b[1m", "\x1b[1;31m", "\x1b[0m"
@@ -290,6 +294,7 @@ class Renderer:
         data = result.to_dict()
         shown = {
             "width": presentation.width, "colour": presentation.colour, "today": presentation.today.isoformat(),
+            "links": presentation.links, "script": presentation.script,
             "versions": {"triage": __version__, "rules": self.content.fingerprint or "unknown"},
         }
         template = self.template(fmt)

@@ -4,9 +4,11 @@ Flask, because it renders server-side Jinja forms (Jinja2 is already ours) and a
 API with little code, has a test client, and runs under any WSGI server (waitress for
 `triage serve`, gunicorn behind a proxy in production: docs/serving.md).
 
-Nothing about a person is kept on the server: the answers so far travel in the form itself
-(a hidden field), are checked again on every request exactly as an answer file is, and every
-page says `Cache-Control: no-store`. There is no session, no database, and no answer in a log.
+Nothing about a person is kept on the server: the answers so far travel sealed in each page's
+address (`pagestate`: encrypted, expiring), are checked again on every request exactly as an
+answer file is, and every page says `Cache-Control: no-store`. Each form is posted, then
+answered with a redirect to a GET page (post/redirect/get), so the browser's Back and Reload
+buttons work. There is no session, no database, and no answer in a log.
 Every decision is `Triage` and `questionnaire` code, the same that `ask` and `check` use.
 """
 
@@ -18,7 +20,7 @@ import json
 import re
 from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, render_template, request, url_for
 
 from .. import __version__
 from ..answerfile import SaveFormat, answers_from_data, dump_answers, parse_document
@@ -31,9 +33,10 @@ from ..jsonsafe import load_json
 from ..model import NOT_SURE, Question
 from ..questionnaire import default_reply, emergency_message, estimated_total, next_unanswered
 from ..questiontypes import coerce_answer
-from ..render import Renderer
+from ..render import Presentation, Renderer
 from ..yamlsafe import decode_text
 from .openapi import openapi_document
+from .pagestate import TTL_SECONDS, Expired, PageState, Sealer, Unreadable
 
 MAX_BODY = 256 * 1024
 """Bytes a request may carry (an answer file upload included); a bigger one gets 413."""
@@ -71,11 +74,18 @@ class BadForm(Exception):
     """Form data that cannot be what our own pages sent (tampered, or from another version)."""
 
 
-def create_app(rules_dir: str | None = None, engine: str | None = None, region: str | None = None) -> Flask:
-    """The web app for one content folder; build once per worker process."""
+class PageExpired(Exception):
+    """A page's sealed answers older than pagestate.TTL_SECONDS."""
+
+
+def create_app(rules_dir: str | None = None, engine: str | None = None, region: str | None = None,
+               secret_key: str | None = None) -> Flask:
+    """The web app for one content folder; build once per worker process. Workers that share
+    pages need one `secret_key` (or TRIAGE_SECRET_KEY, or gunicorn's --preload): see pagestate."""
     content = load_content(rules_dir)
     triage = Triage(content, engine, region)
     renderer = Renderer(content)
+    sealer = Sealer(secret_key)
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY, TEMPLATES_AUTO_RELOAD=False, JSON_SORT_KEYS=False)
     index = {q.id: i for i, q in enumerate(content.questions)}
@@ -84,46 +94,47 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         html = render_template(template, number=triage.outcomes.emergency_number, version=__version__, **values)
         return Response(html, status, mimetype="text/html")
 
-    def state() -> tuple[Answers, list[str], bool]:
-        """The answers so far, the questions asked in order, and whether the call-now page was
-        shown for them; checked as an answer file is (a bad field is a 400 page)."""
+    def opened(sealed: str | None) -> tuple[Answers, PageState]:
+        """The answers and place a page carries, checked again as an answer file is."""
         try:
-            raw = load_json(request.form.get("answers") or "{}", "the form", locate=False)
-        except TriageError:  # not JSON, or nested deeper than any answer set
+            state = sealer.open(sealed or "")
+        except Expired:
+            raise PageExpired from None
+        except Unreadable:
             raise BadForm from None
-        asked = [q for q in (request.form.get("asked") or "").split(",") if q]
-        if not isinstance(raw, dict) or any(q not in index for q in asked):
+        if any(q not in index for q in state.asked) or (state.at is not None and state.at not in index):
             raise BadForm
         try:
-            answers = check_answers(content, raw, "the form")
+            answers = check_answers(content, state.answers, "the page")
         except TriageError:
             raise BadForm from None
-        return answers, asked, request.form.get("warned") == "1"
+        return answers, state
 
-    def ask_page(answers: Answers, asked: list[str], position: int, warned: bool, error: str = "",
-                 typed: str = "", status: int = 200) -> Response:
-        question = content.questions[position]
-        return page(
-            "question.html", status, question=question, answers_json=json.dumps(to_plain(answers)),
-            asked=",".join(asked), warned=warned, error=error, typed=typed,
-            current=answers.get(question.id), not_sure=NOT_SURE, choices=_choices(question, answers.get(question.id)),
-            place=len(asked) + 1, total=max(estimated_total(content, answers, len(asked), position), len(asked) + 1),
-        )
+    def go(endpoint: str, answers: Answers, asked: list[str], warned: bool, at: str | None = None) -> Response:
+        """See other (303): the next page is fetched with GET, so Back and Reload work."""
+        sealed = sealer.seal(PageState(to_plain(answers), asked, warned, at))
+        return _see_other(url_for(endpoint, s=sealed))
 
     def go_on(answers: Answers, asked: list[str], start: int, warned: bool) -> Response:
         position = next_unanswered(content, answers, start)
         if position >= len(content.questions):
-            return result_page(answers)
-        return ask_page(answers, asked, position, warned)
+            return go("result", answers, asked, warned)
+        return go("question", answers, asked, warned, content.questions[position].id)
 
-    def emergency_page(message: str, answers: Answers, asked: list[str]) -> Response:
-        reasons = [line for line in message.strip().splitlines() if not line.startswith("EMERGENCY:")]
-        return page("emergency.html", message=reasons, answers_json=json.dumps(to_plain(answers)), asked=",".join(asked))
-
-    def result_page(answers: Answers) -> Response:
-        kept = visible_answers(content, answers)[0]
-        result = triage.evaluate(kept)
-        return page("result.html", result=result, answers_json=json.dumps(to_plain(kept)))
+    def ask_page(answers: Answers, state: PageState, sealed: str, error: str = "", typed: str = "",
+                 status: int = 200) -> Response:
+        if state.at is None:
+            raise BadForm
+        position = index[state.at]
+        question = content.questions[position]
+        if not visible(question, answers):
+            raise BadForm
+        asked = state.asked
+        return page(
+            "question.html", status, question=question, sealed=sealed, error=error, typed=typed,
+            current=answers.get(question.id), not_sure=NOT_SURE, choices=_choices(question, answers.get(question.id)),
+            place=len(asked) + 1, total=max(estimated_total(content, answers, len(asked), position), len(asked) + 1),
+        )
 
     @app.after_request
     def safe_headers(response: Response) -> Response:
@@ -134,7 +145,13 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
     @app.errorhandler(BadForm)
     def bad_form(_: BadForm) -> Response:
         return page("problem.html", 400, title="Your answers could not be read",
-                    message="This page got answers it could not read. Please start again.")
+                    message="This page got answers it could not read (or the service was restarted). Please start again.")
+
+    @app.errorhandler(PageExpired)
+    def page_expired(_: PageExpired) -> Response:
+        return page("problem.html", 400, title="This page has expired",
+                    message=f"For your privacy, a page keeps your answers for {TTL_SECONDS // 60} minutes only. "
+                    "Please start again. If you saved your answers in a file, you can go on from it.")
 
     for status, (title, message) in PROBLEM_PAGES.items():
         app.register_error_handler(status, _problem_handler(page, status, title, message))
@@ -150,59 +167,74 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
     def start() -> Response:
         return page("start.html", total=estimated_total(content, {}, 0, 0))
 
-    @app.post("/question")
+    @app.get("/question")
     def question() -> Response:
-        answers, asked, warned = state()
+        """A question page; without `s`, the first question of a new questionnaire."""
+        if "s" not in request.args:
+            fresh = PageState(at=content.questions[next_unanswered(content, {}, 0)].id)
+            return ask_page({}, fresh, sealer.seal(fresh))
+        return ask_page(*opened(request.args["s"]), request.args["s"])
+
+    @app.post("/question")
+    def answer() -> Response:
+        """Next, Back, or (after the call-now page) the other questions."""
+        answers, state = opened(request.form.get("s"))
         action = request.form.get("action", "answer")
-        if action == "start":
-            return go_on({}, [], 0, False)
-        if action == "continue":  # after the call-now page: the rest of the questions
-            return go_on(answers, asked, 0, True)
-        qid = request.form.get("question", "")
-        if qid not in index:
-            raise BadForm
-        position = index[qid]
-        if action == "back":
+        if action == "continue":
+            return go_on(answers, state.asked, 0, True)
+        asked = list(state.asked)
+        if action == "back":  # from a question, or from the result to change an answer
             if not asked:
-                return page("start.html", total=estimated_total(content, {}, 0, 0))
-            previous = asked.pop()
-            return ask_page(answers, asked, index[previous], warned)
-        if action != "answer":
+                return _see_other(url_for("start"))
+            return go("question", answers, asked[:-1], state.warned, asked[-1])
+        if action != "answer" or state.at is None:
             raise BadForm
-        q = content.questions[position]
+        q = content.questions[index[state.at]]
         if not visible(q, answers):
             raise BadForm
         try:
             answers[q.id] = coerce_answer(q, _reply(q))
         except ValueError as exc:
-            return ask_page(answers, asked, position, warned, error=_error_text(q, exc),
+            return ask_page(answers, state, request.form["s"], error=_error_text(q, exc),
                             typed=request.form.get("reply", "")[:200], status=422)
         answers = visible_answers(content, answers)[0]
-        asked = [*asked, q.id]
+        asked.append(q.id)
         message = emergency_message(triage, answers)
-        if message and not warned:
-            return emergency_page(message, answers, asked)
-        return go_on(answers, asked, position + 1, warned and bool(message))
+        if message and not state.warned:
+            return go("emergency", answers, asked, False)
+        return go_on(answers, asked, index[q.id] + 1, state.warned and bool(message))
 
-    @app.post("/result")
+    @app.get("/emergency")
+    def emergency() -> Response:
+        """The call-now page, shown as soon as the answers make it an emergency."""
+        answers, _ = opened(request.args.get("s"))
+        message = emergency_message(triage, answers)
+        if message is None:
+            raise BadForm
+        reasons = [line for line in message.strip().splitlines() if not line.startswith("EMERGENCY:")]
+        return page("emergency.html", message=reasons, sealed=request.args["s"])
+
+    @app.get("/result")
     def result() -> Response:
-        answers, _, _ = state()
-        return result_page(answers)
+        answers, _ = opened(request.args.get("s"))
+        return page("result.html", result=triage.evaluate(visible_answers(content, answers)[0]), sealed=request.args["s"])
 
-    @app.post("/summary")
+    @app.get("/summary")
     def summary() -> Response:
         """The one-page summary for a doctor: the content's own `doctor` template."""
-        answers, _, _ = state()
-        html = renderer.render(triage.evaluate(visible_answers(content, answers)[0]), "doctor")
+        answers, _ = opened(request.args.get("s"))
+        shown = Presentation(links=(("Back to your result", url_for("result", s=request.args["s"])),),
+                             script=url_for("static", filename="print.js"))
+        html = renderer.render(triage.evaluate(visible_answers(content, answers)[0]), "doctor", shown)
         response = Response(html, mimetype="text/html")
         response.headers["Content-Security-Policy"] = _with_style_hashes(HEADERS["Content-Security-Policy"], html)
         return response
 
-    @app.post("/download")
+    @app.get("/download")
     def download() -> Response:
-        answers, _, _ = state()
+        answers, _ = opened(request.args.get("s"))
         fmt: SaveFormat
-        match request.form.get("format"):
+        match request.args.get("format"):
             case "yaml":
                 fmt, name, kind = "yaml", "my-answers.yaml", "application/yaml"
             case "fhir":
@@ -225,11 +257,10 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
                         message="The file has a problem: " + "; ".join(str(exc).splitlines()[:5]))
         answers.pop(RECORD_ID, None)
         answers = visible_answers(content, answers)[0]
-        message = emergency_message(triage, answers)
         position = next_unanswered(content, answers, 0)
         asked = [q.id for q in content.questions[:position] if q.id in answers]
-        if message:  # as `ask --answers` does: the call-now page before any question
-            return emergency_page(message, answers, asked)
+        if emergency_message(triage, answers):  # as `ask --answers` does: the call-now page before any question
+            return go("emergency", answers, asked, False)
         return go_on(answers, asked, 0, False)
 
     @app.get("/healthz")
@@ -325,6 +356,11 @@ def _with_style_hashes(policy: str, html: str) -> str:
 
 def _strip_place(line: str) -> str:
     return line.split(": ", 1)[1] if line.startswith("request:") and ": " in line else line
+
+
+def _see_other(location: str) -> Response:
+    """303: the browser fetches `location` with GET (post/redirect/get)."""
+    return Response("", 303, headers={"Location": location})
 
 
 def _json(value: Any, status: int = 200) -> Response:

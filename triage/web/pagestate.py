@@ -1,0 +1,93 @@
+"""Where a person is in the web questionnaire, sealed into the page's address.
+
+Every page with answers is reached by GET with one parameter, `s`: the answers so far, the
+questions asked in order, whether the call-now page was shown, and the question on screen,
+compressed and encrypted (Fernet from `cryptography`: AES with an HMAC and a timestamp). So the
+browser's own Back button works (it fetches the previous address again; a POST page under
+`no-store` would fail with "Confirm form resubmission"), the server stores nothing, and the
+address in a browser's history or a proxy's log shows nothing readable. A sealed state expires
+after `TTL_SECONDS` and with the key: `TRIAGE_SECRET_KEY` shared by every worker, or a random
+key made when the app is built (a restart then expires every page).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+TTL_SECONDS = 60 * 60
+"""How long a page's answers can be read back: an hour, enough to finish and print."""
+
+SECRET_KEY_VARIABLE = "TRIAGE_SECRET_KEY"
+
+MAX_SEALED = 16 * 1024
+"""Characters a sealed state may have; longer is not something our pages made."""
+
+
+MAX_PLAIN = 256 * 1024
+"""Bytes a state may unpack to (an answer set is a few KiB)."""
+
+
+class Unreadable(Exception):
+    """A sealed state that was not made with this key, or was changed."""
+
+
+class Expired(Exception):
+    """A sealed state older than TTL_SECONDS."""
+
+
+@dataclass
+class PageState:
+    """The questionnaire so far: plain answers (as in an answer file), question ids asked in
+    order, whether the call-now page was shown, and the question on screen (if any)."""
+
+    answers: dict[str, Any] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+    warned: bool = False
+    at: str | None = None
+
+
+class Sealer:
+    """Seals and opens PageState with one key."""
+
+    def __init__(self, secret: str | None = None) -> None:
+        secret = secret if secret is not None else os.environ.get(SECRET_KEY_VARIABLE)
+        # Any text: a Fernet key is derived from it (make it long and random: secrets.token_urlsafe(32)).
+        derived = base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()) if secret else None
+        self._fernet = Fernet(derived or Fernet.generate_key())
+
+    def seal(self, state: PageState, made_at: int | None = None) -> str:
+        """The state as URL-safe text; `made_at` (seconds since 1970) backdates it, for tests of expiry."""
+        plain = zlib.compress(json.dumps([state.answers, state.asked, state.warned, state.at]).encode(), 9)
+        if made_at is None:
+            return self._fernet.encrypt(plain).decode("ascii")
+        return self._fernet.encrypt_at_time(plain, made_at).decode("ascii")
+
+    def open(self, sealed: str) -> PageState:
+        """The state; Expired or Unreadable when it cannot be trusted."""
+        if not sealed or len(sealed) > MAX_SEALED or not sealed.isascii():
+            raise Unreadable
+        token = sealed.encode("ascii")
+        try:
+            packed = self._fernet.decrypt(token, ttl=TTL_SECONDS)
+        except InvalidToken:
+            try:
+                self._fernet.extract_timestamp(token)  # signed with our key: then it is only too old
+            except InvalidToken:
+                raise Unreadable from None
+            raise Expired from None
+        try:
+            answers, asked, warned, at = json.loads(zlib.decompressobj().decompress(packed, MAX_PLAIN))
+        except (ValueError, TypeError, zlib.error):
+            raise Unreadable from None
+        if not (isinstance(answers, dict) and isinstance(asked, list) and all(isinstance(q, str) for q in asked)
+                and isinstance(warned, bool) and (at is None or isinstance(at, str))):
+            raise Unreadable
+        return PageState(answers, asked, warned, at)

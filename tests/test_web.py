@@ -64,17 +64,31 @@ def post(client, data: dict, status: int = 200) -> str:
     return response.get_data(as_text=True)
 
 
-def complete(client, answers: dict) -> str:
-    """Answer every question the pages ask with `answers`; the final page (result or call-now)."""
-    page = client.get("/question").get_data(as_text=True)
+def complete_with(get, post_form, answers: dict) -> str:
+    """Answer every question the pages ask with `answers`, through `get(path)` and
+    `post_form(path, fields)` (each returns the page after any redirect); the final page
+    (the result; the call-now page is passed by going on, as a person may)."""
+    page = get("/question")
     for _ in range(60):
         qid = on_screen(page)
         if qid is None:
             return page
-        page = post(client, {**hidden(page), "action": "answer", **reply_for(answers[qid])})
-        if "Call your emergency number now</h1>" in page:  # the call-now page: go on, as a person may
-            page = post(client, {**hidden(page), "action": "continue"})
+        page = post_form("/question", {**hidden(page), "action": "answer", **reply_for(answers[qid])})
+        if "Call your emergency number now</h1>" in page:
+            page = post_form("/question", {**hidden(page), "action": "continue"})
     raise AssertionError("the questionnaire did not end")
+
+
+def complete(client, answers: dict) -> str:
+    return complete_with(lambda path: client.get(path).get_data(as_text=True),
+                         lambda path, fields: post(client, fields), answers)
+
+
+def plain(content, path) -> dict:
+    """An example's answers as a form sends them (no record id)."""
+    answers = to_plain(load_answers(content, str(path)))
+    answers.pop("id", None)
+    return answers
 
 
 def sealed(answers: dict, at: str | None = None, asked: list[str] | None = None) -> str:
@@ -83,9 +97,7 @@ def sealed(answers: dict, at: str | None = None, asked: list[str] | None = None)
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
 def test_the_pages_give_the_same_result_as_check(client, runner, shipped, path):
-    answers = to_plain(load_answers(shipped, str(path)))
-    answers.pop("id", None)
-    page = complete(client, answers)
+    page = complete(client, plain(shipped, path))
     expected = json.loads(runner.invoke(cli, ["check", str(path), "--format", "json"]).stdout)
     assert f"<h1 id=\"headline\">{html.escape(expected['headline'])}</h1>" in page
     assert expected["urgency_label"] in page
@@ -184,9 +196,7 @@ def test_unknown_pages_and_methods(client):
 
 
 def test_the_doctor_summary_page_allows_exactly_its_own_styles_and_script(client, shipped):
-    answers = to_plain(load_answers(shipped, str(EXAMPLES / "eyelid-twitch-coffee.yaml")))
-    answers.pop("id", None)
-    response = client.get("/summary", query_string={"s": sealed(answers)})
+    response = client.get("/summary", query_string={"s": sealed(plain(shipped, EXAMPLES / "eyelid-twitch-coffee.yaml"))})
     policy, page = response.headers["Content-Security-Policy"], response.get_data(as_text=True)
     assert response.status_code == 200 and "summary for a doctor" in page
     assert re.search(r"style-src 'self' 'sha256-[A-Za-z0-9+/=]+'", policy) and "unsafe-inline" not in policy

@@ -14,6 +14,7 @@ import re
 import time
 
 import pytest
+import yaml
 
 from triage.answerfile import load_answers
 from triage.answers import to_plain
@@ -47,9 +48,10 @@ def on_screen(page: str) -> str | None:
     return found.group(1) if found else None
 
 
-def reply_for(answer) -> dict:
+def reply_for(answer, page: str = "") -> dict:
+    """The form fields for `answer` on `page`: 'Not sure' is a box beside a number field, else an option."""
     if answer == "not_sure":
-        return {"reply": "not_sure", "not_sure": "1"}
+        return {"reply": "", "not_sure": "1"} if 'inputmode="decimal"' in page else {"reply": "not_sure"}
     if isinstance(answer, list):
         return {"reply": answer}
     if isinstance(answer, bool):
@@ -73,7 +75,7 @@ def complete_with(get, post_form, answers: dict) -> str:
         qid = on_screen(page)
         if qid is None:
             return page
-        page = post_form("/question", {**hidden(page), "action": "answer", **reply_for(answers[qid])})
+        page = post_form("/question", {**hidden(page), "action": "answer", **reply_for(answers[qid], page)})
         if "Call your emergency number now</h1>" in page:
             page = post_form("/question", {**hidden(page), "action": "continue"})
     raise AssertionError("the questionnaire did not end")
@@ -105,6 +107,27 @@ def test_the_pages_give_the_same_result_as_check(client, runner, shipped, path):
         assert html.escape(sign) in page
     for flag in expected["red_flags"]:
         assert html.escape(flag["text"]) in page
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_pages_api_and_check_agree_on_generated_answer_sets(client, runner, shipped, seed):
+    import random
+
+    from triage.samples import random_answers
+
+    answers = random_answers(shipped, random.Random(seed), skip=0)
+    for q in shipped.questions:  # on a page, an empty box list is refused: a person ticks "none of these"
+        if answers[q.id] == []:
+            answers[q.id] = [q.options[-1].id]
+    page = complete(client, answers)
+    # The answers the pages collected (hidden questions were never asked), as the person can save them.
+    saved = client.get("/download", query_string={"s": hidden(page)["s"], "format": "yaml"}).get_data(as_text=True)
+    expected = json.loads(runner.invoke(cli, ["check", "-", "--format", "json"], input=saved).stdout)
+    assert f"<h1 id=\"headline\">{html.escape(expected['headline'])}</h1>" in page
+    assert f"How soon: <strong>{html.escape(expected['urgency_label'])}</strong>" in page
+    api = client.post("/api/v1/triage", data=json.dumps(yaml.safe_load(saved)),
+                      content_type="application/json").get_json()
+    assert api == expected
 
 
 def test_an_emergency_answer_shows_the_call_now_page_at_once(client):

@@ -1,0 +1,25 @@
+"""The load test (bench/load.py) in small: 10 simulated people for 5 s against the production
+recipe on loopback, and the API for 2 s. It must end by itself with no failed request. The
+full run (100 people, 60 s) and its figures are in docs/performance.md; here the latency bar is
+loose, because this suite runs on busy machines: it proves the load test works, not the speed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+pytest.importorskip("locust")
+pytest.importorskip("gunicorn")
+
+
+def test_the_load_test_runs_and_stops_by_itself_with_no_failed_request():
+    command = [sys.executable, str(ROOT / "bench" / "load.py"), "--people", "10", "--seconds", "5",
+               "--api-clients", "2", "--api-seconds", "2", "--p95-limit", "5000"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)  # bounds a hang only
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "failed requests: 0;" in done.stdout
+    assert "| GET /question |" in done.stdout and "| POST /api/v1/triage |" in done.stdout

@@ -3,6 +3,7 @@ with JavaScript off, and checked by axe-core, against a real WSGI server on loop
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -136,6 +137,47 @@ def test_the_browsers_own_back_button_returns_to_the_last_question(browser, serv
         context.close()
 
 
+def follow(page, selector: str) -> None:
+    """Click what starts a navigation, and wait until the next page has loaded: a check or an
+    axe run on the page being left would race with the navigation."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def every_page_type(page, server: str, shipped) -> Iterator[str]:
+    """Visit one page of each kind, yielding its name while it is on screen."""
+    page.goto(server + "/")
+    yield "start"
+    follow(page, "button.primary")
+    yield "choice question"
+    follow(page, "button[value=answer]")
+    yield "question with an error"
+    page.check("input[name=reply][value=none]")
+    follow(page, "button[value=answer]")
+    page.check("input[name=reply][value=locked]")
+    follow(page, "button[value=answer]")
+    page.check("input[name=reply][value=one_muscle]")
+    follow(page, "button[value=answer]")
+    page.check("input[name=reply][value=moderate]")
+    follow(page, "button[value=answer]")
+    yield "number question"
+    page.goto(server + "/question")
+    page.check("input[name=reply][value=breathing]")
+    follow(page, "button[value=answer]")
+    yield "call-now page"
+    follow(page, "text=See what to do now")
+    yield "emergency result"
+    page.goto(server + "/nope")
+    yield "not found"
+    walk(page, server, plain_answers(shipped, EYELID))
+    yield "harmless result"
+    follow(page, "form[action='/summary'] button")
+    yield "doctor summary"
+
+
+PAGE_TYPES = 9
+
+
 def test_axe_finds_no_violations_on_any_page_type(browser, server, shipped):
     from axe_playwright_python.sync_playwright import Axe
 
@@ -144,30 +186,57 @@ def test_axe_finds_no_violations_on_any_page_type(browser, server, shipped):
     try:
         page = context.new_page()
         seen: dict[str, int] = {}
-
-        def check(kind: str) -> None:
+        for kind in every_page_type(page, server, shipped):
             results = axe.run(page)
             seen[kind] = results.violations_count
             assert results.violations_count == 0, f"{kind}: {results.generate_report()[:2000]}"
-
-        page.goto(server + "/")
-        check("start")
-        page.click("button.primary")
-        check("choice question")
-        page.click("button[value=answer]")
-        check("question with an error")
-        page.check("input[name=reply][value=breathing]")
-        page.click("button[value=answer]")
-        check("call-now page")
-        page.click("text=See what to do now")
-        check("result")
-        page.goto(server + "/nope")
-        check("not found")
-        page.goto(server + "/")
-        walk(page, server, plain_answers(shipped, EYELID))
-        check("harmless result")
-        page.click("form[action='/summary'] button")
-        check("doctor summary")
-        assert len(seen) == 8
+        assert len(seen) == PAGE_TYPES
     finally:
         context.close()
+
+
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  if (document.documentElement.scrollWidth > width) out.push("the page scrolls sideways");
+  for (const e of document.querySelectorAll("h1, h2, p, li, th, td, label, legend, button, input, a")) {
+    const box = e.getBoundingClientRect();
+    const words = (e.textContent || e.value || "").slice(0, 40);
+    if (box.width && (box.left < 0 || box.right > width + 0.5)) out.push(e.tagName + " " + words);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width, zoom", [(360, 1), (640, 2)], ids=["phone 360 px", "text 200% in 640 px"])
+def test_every_page_fits_a_phone_and_text_at_200_percent(browser, server, shipped, width, zoom):
+    """WCAG 1.4.4 and 1.4.10: nothing scrolls sideways or falls off the screen at 360 px wide,
+    nor with the text twice as large (the root font size doubled, as a browser's text zoom does)."""
+    context = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
+    try:
+        page = context.new_page()
+        for kind in every_page_type(page, server, shipped):
+            if zoom != 1:
+                page.evaluate(f"() => {{ document.documentElement.style.fontSize = '{100 * zoom}%'; }}")
+            assert page.evaluate(OVERFLOW) == [], f"{kind} at {width} px, text x{zoom}"
+    finally:
+        context.close()
+
+
+def test_the_result_page_prints_on_few_pages_and_splits_no_box(browser, server, shipped):
+    from pypdf import PdfReader
+
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        for name in ("eyelid-twitch-coffee.yaml", "fibromyalgia-neck-spasms.yaml"):
+            walk(page, server, plain_answers(shipped, EXAMPLES / name))
+            texts = [p.extract_text() or "" for p in PdfReader(io.BytesIO(page.pdf(format="A4"))).pages]
+            assert 1 <= len(texts) <= 4, f"{name}: {len(texts)} pages"
+            signs = next(t for t in texts if "Call your emergency number now if you have" in t)
+            assert "An arm or leg that is very swollen" in " ".join(signs.split()), "the emergency box is on one page"
+            assert not any("Save answers" in t for t in texts), "the buttons are not printed"
+    finally:
+        context.close()
+
+

@@ -232,10 +232,19 @@ def test_answers_download_and_upload_to_go_on(client, shipped, fmt, name):
     answers = {"alarm_now": ["none"], "feeling": "flicker"}
     response = client.get("/download", query_string={"s": sealed(answers), "format": fmt})
     assert response.status_code == 200 and name in response.headers["Content-Disposition"]
+    if fmt == "yaml":
+        assert response.data.startswith(b"# Saved from the muscle-triage web questionnaire.")
     upload = client.post("/upload", data={"answers_file": (io.BytesIO(response.data), name)},
                          content_type="multipart/form-data", follow_redirects=True)
     page = upload.get_data(as_text=True)
     assert upload.status_code == 200 and "Question 3 of about" in page, "it goes on after the answered questions"
+
+
+def test_an_uploaded_file_with_a_problem_names_its_line(client):
+    upload = client.post("/upload", data={"answers_file": (io.BytesIO(b"alarm_now: [none]\nfeeling: wobbly\n"), "a.yaml")},
+                         content_type="multipart/form-data")
+    page = html.unescape(upload.get_data(as_text=True))
+    assert upload.status_code == 422 and "The file has a problem: line 2: field 'feeling'" in page
 
 
 # --- the HTTP API -----------------------------------------------------------------------------
@@ -319,20 +328,26 @@ def test_the_openapi_document_is_served_and_checked_in(client):
     assert {r for r in routes if r.startswith("/api/") or r == "/healthz"} == set(served["paths"]), "every API path is documented"
 
 
-def test_serve_starts_and_stops_on_ctrl_c_with_one_line(tmp_path):
+def test_serve_opens_a_browser_then_stops_on_ctrl_c_with_one_line(tmp_path):
+    import os
     import signal
-    import socket
     import subprocess
     import sys
 
-    from .processes import ctrl_c_reaches_it, read_until, started
+    from .processes import HANG, ctrl_c_reaches_it, read_until, started, wait_for
+    from .recipe import free_port
 
-    with socket.socket() as probe:  # a free port on loopback
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with started([sys.executable, "-m", "triage", "serve", "--port", str(port)], stdin=subprocess.DEVNULL,
-                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=ctrl_c_reaches_it, cwd=tmp_path) as proc:
+    port = free_port()
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.py"  # stands in for a web browser: writes down the address it was given
+    browser.write_text(f"import sys\nopen({str(opened)!r}, 'w').write(sys.argv[1])\n")
+    env = {**os.environ, "BROWSER": f"{sys.executable} {browser} %s"}
+    with started([sys.executable, "-m", "triage", "serve", "--port", str(port), "--open"], stdin=subprocess.DEVNULL,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=ctrl_c_reaches_it, cwd=tmp_path,
+                 env=env) as proc:
         assert f"http://127.0.0.1:{port}/" in read_until(proc, "Ctrl-C to stop")
+        wait_for(lambda: opened.exists() and opened.read_text() != "", "the browser to be opened", HANG)
+        assert opened.read_text() == f"http://127.0.0.1:{port}/"
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130

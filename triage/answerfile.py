@@ -123,9 +123,13 @@ def load_answers(content: Content, path: str) -> Answers:
     return answers_from_data(content, read_document(path), "<stdin>" if path == STDIN else path)
 
 
-def dump_answers(content: Content, answers: Answers, fmt: SaveFormat = "yaml", complete: bool = True) -> str:
+SAVED_BY_ASK = "# Saved by `triage ask`. Resume with: triage ask --answers THIS_FILE\n"
+
+
+def dump_answers(content: Content, answers: Answers, fmt: SaveFormat = "yaml", complete: bool = True,
+                 header: str = SAVED_BY_ASK) -> str:
     """Answers as the text of an answer file in the chosen format (`complete=False`: a partial
-    save, which FHIR marks in-progress)."""
+    save, which FHIR marks in-progress); `header` is the YAML file's opening comment."""
     match fmt:
         case "fhir":
             from .fhir import answers_to_response
@@ -136,7 +140,6 @@ def dump_answers(content: Content, answers: Answers, fmt: SaveFormat = "yaml", c
             return json.dumps(to_plain(answers), indent=2, ensure_ascii=False) + "\n"
         case "yaml":
             plain = to_plain(answers)
-            header = "# Saved by `triage ask`. Resume with: triage ask --answers THIS_FILE\n"
             body = yaml.safe_dump(plain, sort_keys=False, allow_unicode=True, default_flow_style=None) if plain else "{}\n"
             return header + body
         case _:

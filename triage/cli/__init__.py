@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import webbrowser
 from typing import NoReturn
 
 import click
@@ -297,7 +298,8 @@ cli.add_command(rules)
 @region_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (only this computer by default).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
-def serve(rules_dir: str | None, engine: str | None, region: str | None, host: str, port: int) -> None:
+@click.option("--open", "open_browser", is_flag=True, help="Open the questionnaire in your web browser once it is served.")
+def serve(rules_dir: str | None, engine: str | None, region: str | None, host: str, port: int, open_browser: bool) -> None:
     """Serve the questionnaire as web pages and the HTTP API (needs the web extra).
 
     Open http://127.0.0.1:8000/ in a browser. Nothing about the answers is stored or logged.
@@ -305,7 +307,7 @@ def serve(rules_dir: str | None, engine: str | None, region: str | None, host: s
 
     \b
     Examples:
-      triage serve
+      triage serve --open
       triage serve --region uk --port 8080
     """
     try:
@@ -316,8 +318,12 @@ def serve(rules_dir: str | None, engine: str | None, region: str | None, host: s
         raise TriageError(f"triage serve needs {exc.name}: pip install 'muscle-triage[web]'") from None
     app = create_app(rules_dir, engine, region)
     try:
-        say(f"Serving the questionnaire on http://{host}:{port}/ (Ctrl-C to stop)")
-        waitress.serve(app, host=host, port=port, threads=8, ident="muscle-triage", _quiet=True)
+        server = waitress.create_server(app, host=host, port=port, threads=8, ident="muscle-triage")
+        url = f"http://{host}:{server.effective_port}/"
+        say(f"Serving the questionnaire on {url} (Ctrl-C to stop)")
+        if open_browser and not webbrowser.open(url):
+            say(f"triage: note: no web browser could be opened here; open {url} yourself")
+        server.run()
     except KeyboardInterrupt:
         raise Interrupted("the web server is stopped") from None
     except OSError as exc:  # the port is taken, or not ours to use

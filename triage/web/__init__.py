@@ -38,6 +38,9 @@ from ..yamlsafe import decode_text
 from .openapi import openapi_document
 from .pagestate import TTL_SECONDS, Expired, PageState, Sealer, Unreadable
 
+SAVED_BY_WEB = ("# Saved from the muscle-triage web questionnaire. To go on, open it and use 'Go on with\n"
+                "# saved answers', or in a terminal: triage ask --answers THIS_FILE\n")
+
 MAX_BODY = 256 * 1024
 """Bytes a request may carry (an answer file upload included); a bigger one gets 413."""
 
@@ -241,7 +244,7 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
                 fmt, name, kind = "fhir", "my-answers.fhir.json", "application/fhir+json"
             case _:
                 raise BadForm
-        text = dump_answers(content, visible_answers(content, answers)[0], fmt)
+        text = dump_answers(content, visible_answers(content, answers)[0], fmt, header=SAVED_BY_WEB)
         return Response(text, mimetype=kind, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @app.post("/upload")
@@ -253,8 +256,9 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
             text = decode_text(sent.read(MAX_BODY + 1), "your file")
             answers = answers_from_data(content, parse_document(text, "your file"), "your file")
         except InputError as exc:
+            lines = [re.sub(r"^your file:(\d+):\d+: ", r"line \1: ", line) for line in str(exc).splitlines()[:5]]
             return page("problem.html", 422, title="That file could not be used",
-                        message="The file has a problem: " + "; ".join(str(exc).splitlines()[:5]))
+                        message="The file has a problem: " + "; ".join(lines))
         answers.pop(RECORD_ID, None)
         answers = visible_answers(content, answers)[0]
         position = next_unanswered(content, answers, 0)

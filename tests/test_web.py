@@ -249,13 +249,45 @@ def test_an_uploaded_file_with_a_problem_names_its_line(client):
 
 # --- the HTTP API -----------------------------------------------------------------------------
 
+def schema(name: str) -> dict:
+    """One schema of the OpenAPI document (its JSON Schema 2020-12 dialect)."""
+    from triage.web.openapi import openapi_document
+
+    return openapi_document()["components"]["schemas"][name]
+
+
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
-def test_the_api_gives_what_check_gives(client, runner, path):
+def test_the_api_gives_what_check_gives_as_its_openapi_document_says(client, runner, path):
+    from jsonschema import Draft202012Validator
+
     expected = json.loads(runner.invoke(cli, ["check", str(path), "--format", "json"]).stdout)
     response = client.post("/api/v1/triage", data=path.read_bytes() if path.suffix == ".json" else
                            json.dumps(_yaml(path)), content_type="application/json")
     assert response.status_code == 200
     assert response.get_json() == expected
+    Draft202012Validator(schema("Result")).validate(response.get_json())
+
+
+def test_the_result_schema_refuses_what_is_not_a_result():
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema("Result"))
+    assert not validator.is_valid({"headline": "Fine.", "urgency": "later"})
+    assert not validator.is_valid({"error": {"status": 422, "messages": []}})
+
+
+def test_the_openapi_document_is_valid_openapi_3_1():
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    from .conftest import ROOT
+
+    document = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    validate(document)
+    broken = json.loads(json.dumps(document))
+    broken["paths"]["/healthz"]["get"]["responses"]["200"].pop("description")  # required by OpenAPI
+    with pytest.raises(OpenAPIValidationError):
+        validate(broken)
 
 
 def test_the_api_takes_a_fhir_questionnaire_response(client, runner, shipped, tmp_path):
@@ -275,8 +307,11 @@ def test_the_api_takes_a_fhir_questionnaire_response(client, runner, shipped, tm
     ("[1, 2]", "application/json", 422, ""),
 ])
 def test_api_errors_are_json_with_the_messages_check_gives(client, body, content_type, status, words):
+    from jsonschema import Draft202012Validator
+
     response = client.post("/api/v1/triage", data=body, content_type=content_type)
     assert response.status_code == status
+    Draft202012Validator(schema("Error")).validate(response.get_json())
     error = response.get_json()["error"]
     assert error["status"] == status and all(isinstance(m, str) for m in error["messages"])
     assert words in " ".join(error["messages"])

@@ -323,11 +323,12 @@ def serve(rules_dir: str | None, engine: str | None, region: str | None, host: s
         say(f"Serving the questionnaire on {url} (Ctrl-C to stop)")
         if open_browser and not webbrowser.open(url):
             say(f"triage: note: no web browser could be opened here; open {url} yourself")
-        server.run()
-    except KeyboardInterrupt:
-        raise Interrupted("the web server is stopped") from None
+        server.run()  # returns only when stopped: waitress catches Ctrl-C itself
+    except KeyboardInterrupt:  # Ctrl-C before waitress runs
+        pass
     except OSError as exc:  # the port is taken, or not ours to use
         raise TriageError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    raise Interrupted("the web server is stopped")
 
 
 @cli.group()

@@ -3,7 +3,36 @@ routes (docs/openapi.json is this document; a test keeps the two the same)."""
 
 from __future__ import annotations
 
+from typing import get_args
+
 from .. import __version__
+from ..evaluate import SCHEMA_VERSION
+from ..model import CLASSIFICATIONS, Urgency
+
+_TEXTS = {"type": "array", "items": {"type": "string"}}
+_ITEMS = {"type": "array", "items": {"type": "object"}}
+_RESULT = {
+    "type": "object",
+    "description": "One result, as `triage check --format json` writes it; every field is described in "
+                   "docs/result-schema.md. Fields may be added within a schema_version, never removed.",
+    "required": ["schema_version", "headline", "urgency", "urgency_label", "urgency_action", "classification",
+                 "red_flags", "main_reasons", "advice", "top_advice", "emergency_signs", "sources", "disclaimer"],
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "headline": {"type": "string", "description": "what to do, in one or two short sentences"},
+        "urgency": {"enum": list(get_args(Urgency)), "description": "how soon to see a doctor"},
+        "urgency_label": {"type": "string"},
+        "urgency_action": {"type": "string"},
+        "classification": {"enum": list(CLASSIFICATIONS)},
+        "red_flags": {**_ITEMS, "description": "warning signs the person named"},
+        "main_reasons": _ITEMS,
+        "advice": {**_ITEMS, "description": "self-care ideas, most relevant first"},
+        "top_advice": {"type": "integer", "minimum": 0, "description": "how many of `advice` to show first"},
+        "emergency_signs": {**_TEXTS, "minItems": 1, "description": "always listed, whatever the result"},
+        "sources": _ITEMS,
+        "disclaimer": {"type": "string"},
+    },
+}
 
 _ERROR = {
     "type": "object",
@@ -54,7 +83,7 @@ def openapi_document() -> dict:
                     },
                     "responses": {
                         "200": {"description": "the result (docs/result-schema.md)",
-                                "content": {"application/json": {"schema": {"type": "object"}}}},
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Result"}}}},
                         **_errors(400, 413, 415, 422),
                     },
                 }
@@ -80,5 +109,5 @@ def openapi_document() -> dict:
                 }
             },
         },
-        "components": {"schemas": {"Error": _ERROR}},
+        "components": {"schemas": {"Result": _RESULT, "Error": _ERROR}},
     }

@@ -35,6 +35,7 @@ from ..questionnaire import default_reply, emergency_message, estimated_total, n
 from ..questiontypes import coerce_answer
 from ..render import Presentation, Renderer
 from ..yamlsafe import decode_text
+from . import cdshooks
 from .openapi import openapi_document
 from .pagestate import TTL_SECONDS, Expired, PageState, Sealer, Unreadable
 
@@ -293,6 +294,26 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
             return _json_error(422, *[_strip_place(line) for line in str(exc).splitlines()])
         answers.pop(RECORD_ID, None)
         return Response(renderer.render(triage.evaluate(answers), "json"), mimetype="application/json")
+
+    @app.get("/cds-services")
+    def cds_discovery() -> Response:
+        return _json(cdshooks.discovery())
+
+    @app.post(f"/cds-services/{cdshooks.SERVICE_ID}")
+    def cds_service() -> Response:
+        """A CDS Hooks call: one card for the patient's newest answers (cdshooks.py)."""
+        if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+            return _json_error(415, "send the hook request as JSON (Content-Type: application/json)")
+        try:
+            data = load_json(decode_text(request.get_data(as_text=False), "request"), "request")
+        except InputError as exc:
+            return _json_error(400, *[_strip_place(line) for line in str(exc).splitlines()])
+        try:
+            return _json(cdshooks.cards(content, triage, data))
+        except cdshooks.BadHookRequest as exc:
+            return _json_error(400, str(exc))
+        except InputError as exc:
+            return _json_error(422, *[_strip_place(line) for line in str(exc).splitlines()])
 
     @app.template_filter("as_typed")
     def as_typed(value: Any, question: Question) -> str:

@@ -3,11 +3,9 @@ routes (docs/openapi.json is this document; a test keeps the two the same)."""
 
 from __future__ import annotations
 
-from typing import get_args
-
 from .. import __version__
 from ..evaluate import SCHEMA_VERSION
-from ..model import CLASSIFICATIONS, Urgency
+from ..model import CLASSIFICATIONS, URGENCY_LEVELS
 
 _TEXTS = {"type": "array", "items": {"type": "string"}}
 _ITEMS = {"type": "array", "items": {"type": "object"}}
@@ -20,7 +18,7 @@ _RESULT = {
     "properties": {
         "schema_version": {"const": SCHEMA_VERSION},
         "headline": {"type": "string", "description": "what to do, in one or two short sentences"},
-        "urgency": {"enum": list(get_args(Urgency)), "description": "how soon to see a doctor"},
+        "urgency": {"enum": list(URGENCY_LEVELS), "description": "how soon to see a doctor"},
         "urgency_label": {"type": "string"},
         "urgency_action": {"type": "string"},
         "classification": {"enum": list(CLASSIFICATIONS)},
@@ -99,6 +97,22 @@ def openapi_document() -> dict:
                 "get": {"summary": "This document",
                         "responses": {"200": {"description": "OpenAPI 3.1",
                                               "content": {"application/json": {"schema": {"type": "object"}}}}}}
+            },
+            "/cds-services": {
+                "get": {"summary": "CDS Hooks discovery: the one service, for the patient-view hook",
+                        "responses": {"200": {"description": "the services (CDS Hooks 2.0)",
+                                              "content": {"application/json": {"schema": {"type": "object"}}}}}}
+            },
+            "/cds-services/muscle-triage": {
+                "post": {
+                    "summary": "CDS Hooks call: one card for the patient's newest QuestionnaireResponse (prefetch)",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "responses": {
+                        "200": {"description": "{\"cards\": [...]}: one card, or none without a response",
+                                "content": {"application/json": {"schema": {"type": "object"}}}},
+                        **_errors(400, 413, 415, 422),
+                    },
+                }
             },
             "/healthz": {
                 "get": {

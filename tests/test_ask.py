@@ -61,6 +61,15 @@ def test_not_sure_where_allowed(runner):
     assert data["emergency_signs"]
 
 
+def test_a_question_keeps_its_number_after_back(runner):
+    """Back twice, then the same answer: the question answered already is skipped, and the next
+    one is still numbered by its place (4), not by how many answers were given since (3)."""
+    result = runner.invoke(cli, ["ask"], input="14\n1\n1\nback\nback\n1\n", catch_exceptions=False)
+    numbered = [line for line in result.stderr.splitlines() if line.startswith("Question ")]
+    assert [line.split(" of ")[0] for line in numbered] == ["Question 1", "Question 2", "Question 3", "Question 4",
+                                                           "Question 3", "Question 2", "Question 4"]
+
+
 def test_back_on_the_first_question_stays_there(runner):
     result = ask(runner, input="back\n1\n1\n3\n")
     assert result.exit_code == 0

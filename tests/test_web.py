@@ -151,6 +151,22 @@ def test_each_step_is_a_redirect_to_a_page_fetched_again_by_back(client):
     assert "Question 1 of about" in back and re.search(r'value="none" checked', back), "the earlier answer is kept"
 
 
+def test_a_question_keeps_its_number_however_it_is_reached(client):
+    """Back twice, then Next, skips the question answered already; the page reached is still
+    called by its place in the questionnaire."""
+    page = client.get("/question").get_data(as_text=True)
+    for answer in (["none"], "flicker", "small_spot"):
+        assert on_screen(page) is not None
+        page = post(client, {**hidden(page), "action": "answer", **reply_for(answer, page)})
+    fourth = on_screen(page)
+    assert "Question 4 of about" in page
+    page = post(client, {**hidden(page), "action": "back"})
+    page = post(client, {**hidden(page), "action": "back"})
+    assert "Question 2 of about" in page
+    page = post(client, {**hidden(page), "action": "answer", "reply": "flicker"})
+    assert on_screen(page) == fourth and "Question 4 of about" in page
+
+
 def test_the_address_shows_no_answer(client):
     """A sealed state is encrypted: a browser's history or a proxy's log shows nothing readable."""
     first = client.get("/question").get_data(as_text=True)

@@ -163,8 +163,8 @@ def run_questionnaire(
             answers.pop(question.id, None)
             position += 1
             continue
-        number = len(asked) + 1
-        total = estimated_total(content, answers, len(asked), position)
+        number = question_number(content, answers, position)
+        total = estimated_total(content, answers, number - 1, position)
         default = default_reply(question, answers[question.id]) if question.id in answers else None
         reply = prompter.ask(prompt_for(question, number, total), default)
         command = reply.strip().lower()
@@ -205,6 +205,12 @@ def estimated_total(content: Content, answers: Answers, asked: int, position: in
     """"of about M": the questions asked so far and those still shown from `position` on, for
     the answers so far (skipped questions drop out; an answer that shows more adds them)."""
     return asked + sum(1 for q in content.questions[position:] if visible(q, answers))
+
+
+def question_number(content: Content, answers: Answers, position: int) -> int:
+    """"Question N": 1 + the questions shown before this one, for the answers so far. It stays
+    the same for a question however it was reached (in order, after `back`, after a resume)."""
+    return 1 + sum(1 for q in content.questions[:position] if visible(q, answers))
 
 
 def next_unanswered(content: Content, answers: Answers, start: int) -> int:

@@ -31,7 +31,7 @@ from ..evaluate import Triage
 from ..fhir import questionnaire_to_fhir
 from ..jsonsafe import load_json
 from ..model import NOT_SURE, Question
-from ..questionnaire import default_reply, emergency_message, estimated_total, next_unanswered
+from ..questionnaire import default_reply, emergency_message, estimated_total, next_unanswered, question_number
 from ..questiontypes import coerce_answer
 from ..render import Presentation, Renderer
 from ..yamlsafe import decode_text
@@ -133,11 +133,11 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         question = content.questions[position]
         if not visible(question, answers):
             raise BadForm
-        asked = state.asked
+        place = question_number(content, answers, position)
         return page(
             "question.html", status, question=question, sealed=sealed, error=error, typed=typed,
             current=answers.get(question.id), not_sure=NOT_SURE, choices=_choices(question, answers.get(question.id)),
-            place=len(asked) + 1, total=max(estimated_total(content, answers, len(asked), position), len(asked) + 1),
+            place=place, total=estimated_total(content, answers, place - 1, position),
         )
 
     @app.after_request

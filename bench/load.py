@@ -2,7 +2,7 @@
 """Load test: the production recipe (docs/serving.md) under simulated people, on loopback.
 
     python bench/load.py                      # 100 people for 60 s, then the API for 15 s
-    python bench/load.py --people 10 --seconds 5 --api-seconds 3
+    python bench/load.py --people 10 --seconds 6 --pause 0.3 --api-seconds 4
 
 It starts the recipe exactly as the doc writes it (gunicorn, 2 workers; tests/recipe.py
 only changes the port), runs locust headless against it twice (bench/locustfile.py: people
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,7 @@ LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 P95_LIMIT_MS = 200
 
 
-def run_locust(url: str, user_class: str, people: int, seconds: int, folder: Path) -> list[dict[str, str]]:
+def run_locust(url: str, user_class: str, people: int, seconds: int, folder: Path, pause: float) -> list[dict[str, str]]:
     """One headless locust phase; the rows of its statistics (one per request name, then 'Aggregated')."""
     prefix = folder / user_class
     command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
@@ -41,7 +42,8 @@ def run_locust(url: str, user_class: str, people: int, seconds: int, folder: Pat
                "--exit-code-on-error", "0", "--loglevel", "WARNING", user_class]
     # locust stops itself after --run-time (+ --stop-timeout); the timeout only bounds a hang.
     with open(f"{prefix}.log", "wb") as log:
-        subprocess.run(command, check=True, timeout=seconds + 120, cwd=folder, stdout=log, stderr=log)
+        subprocess.run(command, check=True, timeout=seconds + 120, cwd=folder, stdout=log, stderr=log,
+                       env={**os.environ, "TRIAGE_LOAD_PAUSE": str(pause)})
     with open(f"{prefix}_failures.csv", newline="") as f:
         for row in csv.DictReader(f):
             print(f"failed {row['Occurrences']}x: {row['Method']} {row['Name']}: {row['Error']}", file=sys.stderr)
@@ -64,14 +66,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=100, help="simulated people at once (default 100)")
     parser.add_argument("--seconds", type=int, default=60, help="how long the people phase runs (default 60)")
+    parser.add_argument("--pause", type=float, default=3.0,
+                        help="a person's longest pause on a page, in seconds; the shortest is a third (default 3)")
     parser.add_argument("--api-clients", type=int, default=4, help="API clients at once (default 4)")
     parser.add_argument("--api-seconds", type=int, default=15, help="how long the API phase runs (default 15)")
     parser.add_argument("--p95-limit", type=float, default=P95_LIMIT_MS,
                         help=f"fail when a page's 95th percentile reaches this many ms (default {P95_LIMIT_MS})")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="triage-load-") as tmp, served_by_recipe() as served:
-        people = run_locust(served.url, "Person", args.people, args.seconds, Path(tmp))
-        api = run_locust(served.url, "ApiClient", args.api_clients, args.api_seconds, Path(tmp))
+        people = run_locust(served.url, "Person", args.people, args.seconds, Path(tmp), args.pause)
+        api = run_locust(served.url, "ApiClient", args.api_clients, args.api_seconds, Path(tmp), args.pause)
     failures = sum(int(row["Failure Count"]) for row in people + api if row["Name"] == "Aggregated")
     pages = [row for row in people if row["Name"] != "Aggregated"]
     worst_p95 = max(float(row["95%"]) for row in pages) if pages else 0.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import os
 import random
 import re
 import urllib.parse
@@ -25,6 +26,7 @@ CONTENT = load_content()
 HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
 QUESTION = re.compile(r'data-question="(\w+)"')
 SEEDS = itertools.count()
+LONGEST_PAUSE = float(os.environ.get("TRIAGE_LOAD_PAUSE", "3"))
 
 
 def reply(answer, page: str) -> list[tuple[str, str]]:
@@ -40,7 +42,8 @@ def reply(answer, page: str) -> list[tuple[str, str]]:
 class Person(FastHttpUser):
     """One person at a time completing the questionnaire, then opening the doctor summary."""
 
-    wait_time = between(1, 3)  # reading a page and picking an answer
+    # Reading a page and picking an answer: 1 to 3 s, or a third to all of TRIAGE_LOAD_PAUSE seconds.
+    wait_time = between(LONGEST_PAUSE / 3, LONGEST_PAUSE)
 
     def on_start(self) -> None:
         self.rng = random.Random(next(SEEDS))

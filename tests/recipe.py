@@ -49,8 +49,13 @@ class Served:
 @contextmanager
 def served_by_recipe(workers_ready: int = 2) -> Iterator[Served]:
     """The recipe running on a free loopback port, once `workers_ready` workers have booted;
-    stopped (SIGINT to its process group: gunicorn's quick shutdown) at the end."""
+    stopped at the end (SIGTERM to its process group: gunicorn's graceful shutdown, which lets
+    a worker finish the request in hand; the quick one, SIGINT, can cut a response short and
+    log a traceback for it)."""
     port = free_port()
+    readers: list[threading.Thread] = []
+    out: list[bytes] = []
+    err: list[bytes] = []
     bindir = str(Path(sys.executable).parent)  # this environment's python3 and gunicorn
     env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
     env.pop(SECRET, None)  # the recipe sets it
@@ -63,16 +68,14 @@ def served_by_recipe(workers_ready: int = 2) -> Iterator[Served]:
             seen += read_until(proc, "Booting worker with pid")
         served.errors = seen
         # Drain both pipes while it serves: a full pipe would stop the server mid-request.
-        out: list[bytes] = []
-        err: list[bytes] = []
-        readers = [threading.Thread(target=_drain, args=(stream, kept), daemon=True)
-                   for stream, kept in ((proc.stdout, out), (proc.stderr, err))]
+        readers += [threading.Thread(target=_drain, args=(stream, kept), daemon=True)
+                    for stream, kept in ((proc.stdout, out), (proc.stderr, err))]
         for reader in readers:
             reader.start()
         yield served
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=HANG)  # bounds a hang only
         except subprocess.TimeoutExpired:

@@ -333,9 +333,17 @@ def test_api_errors_are_json_with_the_messages_check_gives(client, body, content
     assert words in " ".join(error["messages"])
 
 
-def test_health_and_questionnaire(client):
+def test_health_and_questionnaire_in_both_forms(client, runner):
+    from .conftest import SHIPPED
+
     assert client.get("/healthz").get_json()["status"] == "ok"
-    assert client.get("/api/v1/questionnaire").get_json()["resourceType"] == "Questionnaire"
+    exported = json.loads(runner.invoke(cli, ["questionnaire", "export"]).stdout)
+    assert client.get("/api/v1/questionnaire").get_json() == exported
+    assert client.get("/api/v1/questionnaire?format=fhir").get_json() == exported
+    native = client.get("/api/v1/questionnaire?format=native").get_json()
+    assert native == yaml.safe_load((SHIPPED / "questionnaire.yaml").read_text())
+    wrong = client.get("/api/v1/questionnaire?format=xml")
+    assert wrong.status_code == 400 and "fhir, native" in wrong.get_json()["error"]["messages"][0]
 
 
 def _yaml(path):

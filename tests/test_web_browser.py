@@ -90,14 +90,25 @@ def plain_answers(shipped, path) -> dict:
     return answers
 
 
-@pytest.mark.parametrize("javascript", [True, False])
-def test_keyboard_only_to_the_same_result_as_check(browser, server, shipped, runner, javascript):
-    context = browser.new_context(java_script_enabled=javascript, offline=False)
+URGENT = EXAMPLES / "calf-cramp-will-not-let-go.yaml"
+EMERGENCY = EXAMPLES / "back-spasms-numb-between-legs.yaml"
+
+
+@pytest.mark.parametrize("path, javascript", [(EYELID, True), (EYELID, False), (URGENT, True), (EMERGENCY, False)],
+                         ids=["harmless", "harmless, no JavaScript", "urgent", "emergency, no JavaScript"])
+def test_keyboard_only_to_the_same_result_as_check(browser, server, shipped, runner, path, javascript):
+    context = browser.new_context(java_script_enabled=javascript)
     try:
         page = context.new_page()
-        walk(page, server, plain_answers(shipped, EYELID))
-        expected = json.loads(runner.invoke(cli, ["check", str(EYELID), "-f", "json"]).stdout)
+        walk(page, server, plain_answers(shipped, path))
+        expected = json.loads(runner.invoke(cli, ["check", str(path), "-f", "json"]).stdout)
+        if expected["urgency"] == "emergency":  # the call-now page came first, at once
+            assert page.locator("h1#now").inner_text() == "Call your emergency number now"
+            tab_to(page, "form[action='/result'] button")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
         assert page.locator("h1#headline").inner_text() == expected["headline"]
+        assert expected["urgency_label"] in page.locator("section.headline").inner_text()
         # The result page's answers go on to the doctor summary, by keyboard too.
         tab_to(page, "form[action='/summary'] button")
         with page.expect_navigation():

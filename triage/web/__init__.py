@@ -34,7 +34,7 @@ from ..model import NOT_SURE, Question
 from ..questionnaire import default_reply, emergency_message, estimated_total, next_unanswered, question_number
 from ..questiontypes import coerce_answer
 from ..render import Presentation, Renderer
-from ..yamlsafe import decode_text
+from ..yamlsafe import decode_text, load_yaml_file
 from . import cdshooks
 from .openapi import openapi_document
 from .pagestate import TTL_SECONDS, Expired, PageState, Sealer, Unreadable
@@ -276,9 +276,17 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
     def api_openapi() -> Response:
         return _json(openapi_document())
 
+    questionnaires = {  # ?format=: the FHIR R4 Questionnaire, or the content's own questionnaire.yaml as JSON
+        "fhir": lambda: questionnaire_to_fhir(content),
+        "native": lambda: json.loads(json.dumps(load_yaml_file(str(content.root / "questionnaire.yaml")))),
+    }
+
     @app.get("/api/v1/questionnaire")
     def api_questionnaire() -> Response:
-        return _json(questionnaire_to_fhir(content))
+        fmt = request.args.get("format", "fhir")
+        if fmt not in questionnaires:
+            return _json_error(400, f"unknown format {fmt!r} (use one of: {', '.join(questionnaires)})")
+        return _json(questionnaires[fmt]())
 
     @app.post("/api/v1/triage")
     def api_triage() -> Response:

@@ -88,9 +88,14 @@ def openapi_document() -> dict:
             },
             "/api/v1/questionnaire": {
                 "get": {
-                    "summary": "The questionnaire as an HL7 FHIR R4 Questionnaire",
-                    "responses": {"200": {"description": "the Questionnaire resource",
-                                          "content": {"application/json": {"schema": {"type": "object"}}}}},
+                    "summary": "The questionnaire: an HL7 FHIR R4 Questionnaire, or the content's own form",
+                    "parameters": [{"name": "format", "in": "query", "required": False,
+                                    "description": "fhir (the default): the Questionnaire resource; native: the "
+                                                   "content's questionnaire.yaml as JSON (docs/content-format.md)",
+                                    "schema": {"enum": ["fhir", "native"], "default": "fhir"}}],
+                    "responses": {"200": {"description": "the questionnaire",
+                                          "content": {"application/json": {"schema": {"type": "object"}}}},
+                                  **_errors(400)},
                 }
             },
             "/api/v1/openapi.json": {

@@ -9,34 +9,25 @@ API as fast as it can, for evaluations per second.
 
 from __future__ import annotations
 
-import html
 import itertools
 import json
 import os
 import random
-import re
+import sys
 import urllib.parse
+from pathlib import Path
 
 from locust import FastHttpUser, between, constant, task
 
 from triage import load_content
 from triage.samples import random_answers
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.webforms import CALL_NOW, hidden, on_screen, person_answers, reply_for  # noqa: E402
+
 CONTENT = load_content()
-HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
-QUESTION = re.compile(r'data-question="(\w+)"')
 SEEDS = itertools.count()
 LONGEST_PAUSE = float(os.environ.get("TRIAGE_LOAD_PAUSE", "3"))
-
-
-def reply(answer, page: str) -> list[tuple[str, str]]:
-    if answer == "not_sure":  # a box beside a number field, else an option
-        return [("reply", ""), ("not_sure", "1")] if 'inputmode="decimal"' in page else [("reply", "not_sure")]
-    if isinstance(answer, list):
-        return [("reply", value) for value in answer]
-    if isinstance(answer, bool):
-        return [("reply", "yes" if answer else "no")]
-    return [("reply", str(answer))]
 
 
 class Person(FastHttpUser):
@@ -59,8 +50,8 @@ class Person(FastHttpUser):
                 return "", ""
             return response.headers.get("Location", ""), response.text or ""
 
-    def post_form(self, fields: list[tuple[str, str]], name: str) -> str:
-        location, _ = self.page("POST", "/question", name, urllib.parse.urlencode(fields))
+    def post_form(self, fields: dict, name: str) -> str:
+        location, _ = self.page("POST", "/question", name, urllib.parse.urlencode(fields, doseq=True))
         if not location:
             return ""
         where = location.split("?", 1)[0]
@@ -68,27 +59,20 @@ class Person(FastHttpUser):
 
     @task
     def complete_the_questionnaire(self) -> None:
-        answers = random_answers(CONTENT, self.rng, skip=0)
-        for q in CONTENT.questions:  # a person ticks the last box ("none of these") rather than none
-            if answers[q.id] == []:
-                answers[q.id] = [q.options[-1].id]
+        answers = person_answers(CONTENT, self.rng)
         text = self.page("GET", "/question", "/question (the first)")[1]
         for _ in range(40):
-            found = QUESTION.search(text)
-            if not text or found is None:
+            qid = on_screen(text)
+            if not text or qid is None:
                 break
             self.wait()
-            sealed = dict(HIDDEN.findall(text))["s"]
-            fields = [("s", html.unescape(sealed)), ("action", "answer"), *reply(answers[found.group(1)], text)]
-            text = self.post_form(fields, "/question (an answer)")
-            if "Call your emergency number now</h1>" in text:
+            text = self.post_form({**hidden(text), "action": "answer", **reply_for(answers[qid], text)}, "/question (an answer)")
+            if CALL_NOW in text:
                 self.wait()
-                text = self.post_form([("s", html.unescape(dict(HIDDEN.findall(text))["s"])), ("action", "continue")],
-                                      "/question (go on after the call-now page)")
+                text = self.post_form({**hidden(text), "action": "continue"}, "/question (go on after the call-now page)")
         if text and 'id="headline"' in text:
             self.wait()
-            sealed = html.unescape(dict(HIDDEN.findall(text))["s"])
-            self.page("GET", "/summary?" + urllib.parse.urlencode({"s": sealed}), "/summary")
+            self.page("GET", "/summary?" + urllib.parse.urlencode({"s": hidden(text)["s"]}), "/summary")
         elif text:
             self.environment.events.request.fire(
                 request_type="FLOW", name="questionnaire did not end on a result", response_time=0,

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from triage.web.pagestate import SECRET_KEY_VARIABLE
+
 from .processes import HANG, read_until
 
 DOC = Path(__file__).parent.parent / "docs" / "serving.md"
@@ -58,7 +60,7 @@ def served_by_recipe(workers_ready: int = 2) -> Iterator[Served]:
     err: list[bytes] = []
     bindir = str(Path(sys.executable).parent)  # this environment's python3 and gunicorn
     env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
-    env.pop(SECRET, None)  # the recipe sets it
+    env.pop(SECRET_KEY_VARIABLE, None)  # the recipe sets it
     proc = subprocess.Popen(["bash", "-e", "-c", recipe_script(port)], env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     served = Served(proc, f"http://127.0.0.1:{port}")
@@ -91,5 +93,3 @@ def _drain(stream, kept: list[bytes]) -> None:
     for chunk in iter(lambda: stream.read1(65536), b""):
         kept.append(chunk)
 
-
-SECRET = "TRIAGE_SECRET_KEY"

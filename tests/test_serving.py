@@ -14,7 +14,7 @@ import pytest
 from triage.cli import cli
 
 from .conftest import EXAMPLES
-from .test_web import complete_with, plain
+from .webforms import complete_with, plain
 
 pytest.importorskip("gunicorn")
 pytest.importorskip("flask")

@@ -17,46 +17,23 @@ import pytest
 import yaml
 
 from triage.answerfile import load_answers
-from triage.answers import to_plain
 from triage.cli import cli
 
 from .conftest import EXAMPLES
+from .webforms import complete_with, hidden, on_screen, person_answers, plain, reply_for
 
 pytest.importorskip("flask")
 from triage.web import HEADERS, MAX_BODY, create_app  # noqa: E402
-from triage.web.pagestate import TTL_SECONDS, PageState, Sealer  # noqa: E402
+from triage.web.pagestate import CALL_NOW, TTL_SECONDS, PageState, Sealer  # noqa: E402
 
 EXAMPLE_FILES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
-HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
-KEY = "a key for the tests"
+KEY = "a key for the tests, long enough to be accepted"
 SEALER = Sealer(KEY)
 
 
 @pytest.fixture(scope="module")
 def client():
     return create_app(secret_key=KEY).test_client()
-
-
-def hidden(page: str) -> dict[str, str]:
-    """The hidden fields on the page (the sealed state `s`, and any others)."""
-    return {name: html.unescape(value) for name, value in HIDDEN.findall(page)}
-
-
-def on_screen(page: str) -> str | None:
-    """The id of the question the page asks, if it asks one."""
-    found = re.search(r'data-question="(\w+)"', page)
-    return found.group(1) if found else None
-
-
-def reply_for(answer, page: str = "") -> dict:
-    """The form fields for `answer` on `page`: 'Not sure' is a box beside a number field, else an option."""
-    if answer == "not_sure":
-        return {"reply": "", "not_sure": "1"} if 'inputmode="decimal"' in page else {"reply": "not_sure"}
-    if isinstance(answer, list):
-        return {"reply": answer}
-    if isinstance(answer, bool):
-        return {"reply": "yes" if answer else "no"}
-    return {"reply": str(answer)}
 
 
 def post(client, data: dict, status: int = 200) -> str:
@@ -66,31 +43,9 @@ def post(client, data: dict, status: int = 200) -> str:
     return response.get_data(as_text=True)
 
 
-def complete_with(get, post_form, answers: dict) -> str:
-    """Answer every question the pages ask with `answers`, through `get(path)` and
-    `post_form(path, fields)` (each returns the page after any redirect); the final page
-    (the result; the call-now page is passed by going on, as a person may)."""
-    page = get("/question")
-    for _ in range(60):
-        qid = on_screen(page)
-        if qid is None:
-            return page
-        page = post_form("/question", {**hidden(page), "action": "answer", **reply_for(answers[qid], page)})
-        if "Call your emergency number now</h1>" in page:
-            page = post_form("/question", {**hidden(page), "action": "continue"})
-    raise AssertionError("the questionnaire did not end")
-
-
 def complete(client, answers: dict) -> str:
     return complete_with(lambda path: client.get(path).get_data(as_text=True),
                          lambda path, fields: post(client, fields), answers)
-
-
-def plain(content, path) -> dict:
-    """An example's answers as a form sends them (no record id)."""
-    answers = to_plain(load_answers(content, str(path)))
-    answers.pop("id", None)
-    return answers
 
 
 def sealed(answers: dict, at: str | None = None, asked: list[str] | None = None) -> str:
@@ -113,13 +68,7 @@ def test_the_pages_give_the_same_result_as_check(client, runner, shipped, path):
 def test_pages_api_and_check_agree_on_generated_answer_sets(client, runner, shipped, seed):
     import random
 
-    from triage.samples import random_answers
-
-    answers = random_answers(shipped, random.Random(seed), skip=0)
-    for q in shipped.questions:  # on a page, an empty box list is refused: a person ticks "none of these"
-        if answers[q.id] == []:
-            answers[q.id] = [q.options[-1].id]
-    page = complete(client, answers)
+    page = complete(client, person_answers(shipped, random.Random(seed)))
     # The answers the pages collected (hidden questions were never asked), as the person can save them.
     saved = client.get("/download", query_string={"s": hidden(page)["s"], "format": "yaml"}).get_data(as_text=True)
     expected = json.loads(runner.invoke(cli, ["check", "-", "--format", "json"], input=saved).stdout)
@@ -172,15 +121,15 @@ def test_the_address_shows_no_answer(client):
     first = client.get("/question").get_data(as_text=True)
     response = client.post("/question", data={**hidden(first), "action": "answer", "reply": "breathing"})
     location = response.headers["Location"]
-    assert location.startswith("/emergency?s=") and "breathing" not in location and "alarm" not in location
+    assert location.startswith("/question?s=") and "breathing" not in location and "alarm" not in location
     assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_a_bad_reply_is_tied_to_its_field(client):
     first = hidden(client.get("/question").get_data(as_text=True))
     response = client.post("/question", data={**first, "action": "answer"})
-    page = response.get_data(as_text=True)
-    assert response.status_code == 422
+    assert response.status_code == 303, "an error page is a GET page too, so Back works after it"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'id="error" class="error" role="alert"' in page and 'aria-describedby="help error"' in page
     assert re.search(r'id="r1" name="reply" value="[a-z_]+" autofocus', page), "the focus goes to the field"
 
@@ -196,7 +145,7 @@ def test_every_response_has_the_safety_headers(client, path):
 @pytest.mark.parametrize("s", [
     "not a sealed state",
     "gAAAAAB" + "x" * 100,
-    Sealer("another key").seal(PageState({}, [], False, "feeling")),  # made by another server
+    Sealer("another key, made by another server somewhere").seal(PageState({}, [], False, "feeling")),
     sealed({"feeling": "wobbly"}, "area"),  # sealed, but not answers to this questionnaire
     sealed({}, "no_such"),
     sealed({}, "feeling", ["no_such"]),
@@ -212,10 +161,18 @@ def test_tampered_or_foreign_pages_get_a_clear_400_page(client, s):
         assert "Traceback" not in page
 
 
+def test_a_short_secret_key_is_refused():
+    from triage.errors import TriageError
+
+    with pytest.raises(TriageError, match="at least 32 characters"):
+        create_app(secret_key="password1")
+
+
 def test_an_unknown_action_or_a_missing_place_is_a_400(client):
     assert client.post("/question", data={"s": sealed({}, "feeling"), "action": "explode"}).status_code == 400
     assert client.post("/question", data={"s": sealed({}), "action": "answer"}).status_code == 400
-    assert client.get("/emergency", query_string={"s": sealed({})}).status_code == 400, "not an emergency"
+    not_an_emergency = SEALER.seal(PageState({}, [], False, CALL_NOW))
+    assert client.get("/question", query_string={"s": not_an_emergency}).status_code == 400
 
 
 def test_an_old_page_says_it_has_expired(client):
@@ -224,6 +181,18 @@ def test_an_old_page_says_it_has_expired(client):
     assert response.status_code == 400 and "This page has expired" in response.get_data(as_text=True)
     fresh = SEALER.seal(PageState({}, [], False, "alarm_now"), made_at=int(time.time()) - TTL_SECONDS + 60)
     assert client.get("/question", query_string={"s": fresh}).status_code == 200
+    harmless = client.post("/question", data={"s": old, "action": "answer", "reply": "none"})
+    assert harmless.status_code == 400 and "This page has expired" in harmless.get_data(as_text=True)
+
+
+def test_an_emergency_answer_from_an_old_page_still_gets_the_call_now_page(client):
+    """Never lose an emergency answer to an expired page: it is checked, then the page says
+    to call, and to start again after (nothing else from the old page can be used)."""
+    old = SEALER.seal(PageState({}, [], False, "alarm_now"), made_at=int(time.time()) - 10 * TTL_SECONDS)
+    response = client.post("/question", data={"s": old, "action": "answer", "reply": "breathing"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Call your emergency number now</h1>" in page
+    assert "Trouble breathing" in page and "start again" in page and 'name="s"' not in page
 
 
 def test_unknown_pages_and_methods(client):
@@ -357,12 +326,14 @@ def test_a_sign_ticked_beside_not_sure_is_never_dropped(client):
     first = hidden(client.get("/question").get_data(as_text=True))
     page = post(client, {**first, "action": "answer", "reply": ["breathing", "not_sure"]}, 422)
     assert "cannot be picked together" in page
+    assert re.search(r'value="breathing" checked', page) and re.search(r'value="not_sure" checked', page), (
+        "the page shows both boxes still ticked, so the sign is not lost")
 
 
 def test_a_typed_number_beside_not_sure_is_never_dropped(client):
     answers = {"alarm_now": ["none"], "feeling": "locked", "area": "one_muscle", "pain": "moderate"}
     page = post(client, {"s": sealed(answers, "episode_minutes"), "action": "answer", "reply": "20", "not_sure": "1"}, 422)
-    assert "not both" in page
+    assert "not both" in page and 'value="20"' in page, "the typed number is shown again"
 
 
 def test_an_uploaded_emergency_shows_the_call_now_page_first(client):
@@ -390,6 +361,7 @@ def test_the_openapi_document_is_served_and_checked_in(client):
 
 def test_serve_opens_a_browser_then_stops_on_ctrl_c_with_one_line(tmp_path):
     import os
+    import shlex
     import signal
     import subprocess
     import sys
@@ -399,15 +371,17 @@ def test_serve_opens_a_browser_then_stops_on_ctrl_c_with_one_line(tmp_path):
 
     port = free_port()
     opened = tmp_path / "opened.txt"
-    browser = tmp_path / "browser.py"  # stands in for a web browser: writes down the address it was given
-    browser.write_text(f"import sys\nopen({str(opened)!r}, 'w').write(sys.argv[1])\n")
-    env = {**os.environ, "BROWSER": f"{sys.executable} {browser} %s"}
+    browser = tmp_path / "browser.py"  # stands in for a web browser: fetches the page, then notes what it got
+    browser.write_text("import sys, urllib.request\n"
+                       "page = urllib.request.urlopen(sys.argv[1], timeout=60).read().decode()\n"
+                       f"open({str(opened)!r}, 'w').write(sys.argv[1] + ' ' + str('Start' in page))\n")
+    env = {**os.environ, "BROWSER": f"{shlex.quote(sys.executable)} {shlex.quote(str(browser))} %s"}
     with started([sys.executable, "-m", "triage", "serve", "--port", str(port), "--open"], stdin=subprocess.DEVNULL,
                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=ctrl_c_reaches_it, cwd=tmp_path,
                  env=env) as proc:
         assert f"http://127.0.0.1:{port}/" in read_until(proc, "Ctrl-C to stop")
         wait_for(lambda: opened.exists() and opened.read_text() != "", "the browser to be opened", HANG)
-        assert opened.read_text() == f"http://127.0.0.1:{port}/"
+        assert opened.read_text() == f"http://127.0.0.1:{port}/ True", "the browser got the start page"
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130

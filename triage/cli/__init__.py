@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import threading
 import webbrowser
 from typing import NoReturn
 
@@ -319,16 +320,28 @@ def serve(rules_dir: str | None, engine: str | None, region: str | None, host: s
     app = create_app(rules_dir, engine, region)
     try:
         server = waitress.create_server(app, host=host, port=port, threads=8, ident="muscle-triage")
-        url = f"http://{host}:{server.effective_port}/"
+        url = _local_url(host, server.effective_port)
         say(f"Serving the questionnaire on {url} (Ctrl-C to stop)")
-        if open_browser and not webbrowser.open(url):
-            say(f"triage: note: no web browser could be opened here; open {url} yourself")
+        if open_browser:  # in a thread: a browser in this terminal waits for the server, which must be running
+            threading.Thread(target=_open_browser, args=(url,), daemon=True).start()
         server.run()  # returns only when stopped: waitress catches Ctrl-C itself
     except KeyboardInterrupt:  # Ctrl-C before waitress runs
         pass
     except OSError as exc:  # the port is taken, or not ours to use
         raise TriageError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     raise Interrupted("the web server is stopped")
+
+
+def _local_url(host: str, port: int) -> str:
+    """The address to open on this computer: a wildcard host (all addresses) is reached at
+    loopback; an IPv6 address goes in brackets."""
+    reachable = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{reachable}]:{port}/" if ":" in reachable else f"http://{reachable}:{port}/"
+
+
+def _open_browser(url: str) -> None:
+    if not webbrowser.open(url):
+        say(f"triage: note: no web browser could be opened here; open {url} yourself")
 
 
 @cli.group()

@@ -15,6 +15,7 @@ Every decision is `Triage` and `questionnaire` code, the same that `ask` and `ch
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
@@ -37,7 +38,7 @@ from ..render import Presentation, Renderer
 from ..yamlsafe import decode_text, load_yaml_file
 from . import cdshooks
 from .openapi import openapi_document
-from .pagestate import TTL_SECONDS, Expired, PageState, Sealer, Unreadable
+from .pagestate import CALL_NOW, TTL_SECONDS, Expired, PageState, Sealer, Unreadable
 
 SAVED_BY_WEB = ("# Saved from the muscle-triage web questionnaire. To go on, open it and use 'Go on with\n"
                 "# saved answers', or in a terminal: triage ask --answers THIS_FILE\n")
@@ -78,10 +79,6 @@ class BadForm(Exception):
     """Form data that cannot be what our own pages sent (tampered, or from another version)."""
 
 
-class PageExpired(Exception):
-    """A page's sealed answers older than pagestate.TTL_SECONDS."""
-
-
 def create_app(rules_dir: str | None = None, engine: str | None = None, region: str | None = None,
                secret_key: str | None = None) -> Flask:
     """The web app for one content folder; build once per worker process. Workers that share
@@ -98,15 +95,13 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         html = render_template(template, number=triage.outcomes.emergency_number, version=__version__, **values)
         return Response(html, status, mimetype="text/html")
 
-    def opened(sealed: str | None) -> tuple[Answers, PageState]:
+    def opened(sealed: str | None, any_age: bool = False) -> tuple[Answers, PageState]:
         """The answers and place a page carries, checked again as an answer file is."""
         try:
-            state = sealer.open(sealed or "")
-        except Expired:
-            raise PageExpired from None
+            state = sealer.open(sealed or "", any_age)
         except Unreadable:
             raise BadForm from None
-        if any(q not in index for q in state.asked) or (state.at is not None and state.at not in index):
+        if any(q not in index for q in state.asked) or state.showing not in (None, CALL_NOW, *index):
             raise BadForm
         try:
             answers = check_answers(content, state.answers, "the page")
@@ -114,31 +109,40 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
             raise BadForm from None
         return answers, state
 
-    def go(endpoint: str, answers: Answers, asked: list[str], warned: bool, at: str | None = None) -> Response:
+    def redirect_to(endpoint: str, answers: Answers, state: PageState) -> Response:
         """See other (303): the next page is fetched with GET, so Back and Reload work."""
-        sealed = sealer.seal(PageState(to_plain(answers), asked, warned, at))
-        return _see_other(url_for(endpoint, s=sealed))
+        state.answers = to_plain(answers)
+        return _see_other(url_for(endpoint, s=sealer.seal(state)))
 
-    def go_on(answers: Answers, asked: list[str], start: int, warned: bool) -> Response:
+    def redirect_to_next(answers: Answers, asked: list[str], start: int, warned: bool) -> Response:
+        """The first question from `start` not answered yet, or the result."""
         position = next_unanswered(content, answers, start)
         if position >= len(content.questions):
-            return go("result", answers, asked, warned)
-        return go("question", answers, asked, warned, content.questions[position].id)
+            return redirect_to("result", answers, PageState(asked=asked, warned=warned))
+        return redirect_to("question", answers, PageState(asked=asked, warned=warned, showing=content.questions[position].id))
 
-    def ask_page(answers: Answers, state: PageState, sealed: str, error: str = "", typed: str = "",
-                 status: int = 200) -> Response:
-        if state.at is None:
-            raise BadForm
-        position = index[state.at]
+    def question_page(answers: Answers, state: PageState, sealed: str) -> Response:
+        position = index[str(state.showing)]
         question = content.questions[position]
         if not visible(question, answers):
             raise BadForm
         place = question_number(content, answers, position)
+        shown = _as_sent(question, state.sent) if state.error else answers.get(question.id)
+        typed = state.sent.get("typed", "") if state.error and isinstance(state.sent, dict) else ""
         return page(
-            "question.html", status, question=question, sealed=sealed, error=error, typed=typed,
-            current=answers.get(question.id), not_sure=NOT_SURE, choices=_choices(question, answers.get(question.id)),
+            "question.html", 422 if state.error else 200, question=question, sealed=sealed, error=state.error,
+            typed=str(typed), current=shown, choices=_choices(question, shown),
+            not_sure=NOT_SURE, not_sure_ticked=shown == NOT_SURE or (isinstance(shown, list) and NOT_SURE in shown),
             place=place, total=estimated_total(content, answers, place - 1, position),
         )
+
+    def call_now_page(answers: Answers, sealed: str | None) -> Response:
+        """The call-now page; without `sealed` (an expired page), no way on but to start again."""
+        message = emergency_message(triage, answers)
+        if message is None:
+            raise BadForm
+        reasons = [line for line in message.strip().splitlines() if not line.startswith("EMERGENCY:")]
+        return page("emergency.html", message=reasons, sealed=sealed)
 
     @app.after_request
     def safe_headers(response: Response) -> Response:
@@ -147,14 +151,15 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         return response
 
     @app.errorhandler(BadForm)
-    def bad_form(_: BadForm) -> Response:
+    @app.errorhandler(Unreadable)
+    def bad_form(_: Exception) -> Response:
         return page("problem.html", 400, title="Your answers could not be read",
                     message="This page got answers it could not read (or the service was restarted). Please start again.")
 
-    @app.errorhandler(PageExpired)
-    def page_expired(_: PageExpired) -> Response:
+    @app.errorhandler(Expired)
+    def page_expired(_: Expired) -> Response:
         return page("problem.html", 400, title="This page has expired",
-                    message=f"For your privacy, a page keeps your answers for {TTL_SECONDS // 60} minutes only. "
+                    message=f"For your privacy, a page keeps your answers for {TTL_SECONDS // 3600} hours only. "
                     "Please start again. If you saved your answers in a file, you can go on from it.")
 
     for status, (title, message) in PROBLEM_PAGES.items():
@@ -173,50 +178,56 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
 
     @app.get("/question")
     def question() -> Response:
-        """A question page; without `s`, the first question of a new questionnaire."""
+        """A question page, or the call-now page (one address, so a log cannot tell them apart);
+        without `s`, the first question of a new questionnaire."""
         if "s" not in request.args:
-            fresh = PageState(at=content.questions[next_unanswered(content, {}, 0)].id)
-            return ask_page({}, fresh, sealer.seal(fresh))
-        return ask_page(*opened(request.args["s"]), request.args["s"])
+            fresh = PageState(showing=content.questions[next_unanswered(content, {}, 0)].id)
+            return question_page({}, fresh, sealer.seal(fresh))
+        answers, state = opened(request.args["s"])
+        if state.showing is None:
+            raise BadForm
+        if state.showing == CALL_NOW:
+            return call_now_page(answers, request.args["s"])
+        return question_page(answers, state, request.args["s"])
 
     @app.post("/question")
     def answer() -> Response:
         """Next, Back, or (after the call-now page) the other questions."""
-        answers, state = opened(request.form.get("s"))
+        try:
+            answers, state = opened(request.form.get("s"))
+        except Expired:  # never lose an emergency answer to an old page: check it, then say the page expired
+            answers, state = opened(request.form.get("s"), any_age=True)
+            if request.form.get("action", "answer") == "answer" and state.showing in index:
+                with contextlib.suppress(ValueError):
+                    q = content.questions[index[state.showing]]
+                    answers[q.id] = coerce_answer(q, _reply(q))
+                    if emergency_message(triage, visible_answers(content, answers)[0]):
+                        return call_now_page(visible_answers(content, answers)[0], None)
+            raise
         action = request.form.get("action", "answer")
         if action == "continue":
-            return go_on(answers, state.asked, 0, True)
+            return redirect_to_next(answers, state.asked, 0, True)
         asked = list(state.asked)
         if action == "back":  # from a question, or from the result to change an answer
             if not asked:
                 return _see_other(url_for("start"))
-            return go("question", answers, asked[:-1], state.warned, asked[-1])
-        if action != "answer" or state.at is None:
+            return redirect_to("question", answers, PageState(asked=asked[:-1], warned=state.warned, showing=asked[-1]))
+        if action != "answer" or state.showing not in index:
             raise BadForm
-        q = content.questions[index[state.at]]
+        q = content.questions[index[str(state.showing)]]
         if not visible(q, answers):
             raise BadForm
         try:
             answers[q.id] = coerce_answer(q, _reply(q))
-        except ValueError as exc:
-            return ask_page(answers, state, request.form["s"], error=_error_text(q, exc),
-                            typed=request.form.get("reply", "")[:200], status=422)
+        except ValueError as exc:  # the same question again, with the error and the reply as sent
+            return redirect_to("question", answers, PageState(asked=asked, warned=state.warned, showing=q.id,
+                                                              error=_error_text(exc), sent=_sent(q)))
         answers = visible_answers(content, answers)[0]
         asked.append(q.id)
         message = emergency_message(triage, answers)
         if message and not state.warned:
-            return go("emergency", answers, asked, False)
-        return go_on(answers, asked, index[q.id] + 1, state.warned and bool(message))
-
-    @app.get("/emergency")
-    def emergency() -> Response:
-        """The call-now page, shown as soon as the answers make it an emergency."""
-        answers, _ = opened(request.args.get("s"))
-        message = emergency_message(triage, answers)
-        if message is None:
-            raise BadForm
-        reasons = [line for line in message.strip().splitlines() if not line.startswith("EMERGENCY:")]
-        return page("emergency.html", message=reasons, sealed=request.args["s"])
+            return redirect_to("question", answers, PageState(asked=asked, showing=CALL_NOW))
+        return redirect_to_next(answers, asked, index[q.id] + 1, state.warned and bool(message))
 
     @app.get("/result")
     def result() -> Response:
@@ -265,8 +276,8 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         position = next_unanswered(content, answers, 0)
         asked = [q.id for q in content.questions[:position] if q.id in answers]
         if emergency_message(triage, answers):  # as `ask --answers` does: the call-now page before any question
-            return go("emergency", answers, asked, False)
-        return go_on(answers, asked, 0, False)
+            return redirect_to("question", answers, PageState(asked=asked, showing=CALL_NOW))
+        return redirect_to_next(answers, asked, 0, False)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -370,7 +381,25 @@ def _reply(question: Question) -> Any:
     raise BadForm
 
 
-def _error_text(question: Question, exc: ValueError) -> str:
+def _sent(question: Question) -> Any:
+    """The reply as the form sent it, to show it again with an error (never lose a ticked sign)."""
+    if question.type == "multi":
+        return request.form.getlist("reply")[:50]
+    if question.type == "number":
+        return {"typed": request.form.get("reply", "")[:200], "not_sure": request.form.get("not_sure") == "1"}
+    return request.form.get("reply")
+
+
+def _as_sent(question: Question, sent: Any) -> Any:
+    """What `_sent` kept, as `_choices` reads an answer ("Not sure" alone as itself)."""
+    if question.type == "number":  # the typed text is shown as `typed`; the box as ticked or not
+        return NOT_SURE if isinstance(sent, dict) and sent.get("not_sure") else None
+    if question.type == "yesno":
+        return {"yes": True, "no": False}.get(sent) if isinstance(sent, str) else None
+    return sent
+
+
+def _error_text(exc: ValueError) -> str:
     text = str(exc.args[0] if exc.args else exc)
     return text[:1].upper() + text[1:].rstrip(".") + "."
 

@@ -88,6 +88,9 @@ QUESTIONNAIRE_SCHEMA = {
         "name": {"type": "string", "pattern": r"^[A-Z][A-Za-z0-9_]{0,254}$"},
         "title": _STR,
         "status": {"enum": ["draft", "active", "retired", "unknown"]},
+        "date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+        "publisher": _STR,
+        "subjectType": {"type": "array", "items": {"const": "Patient"}},
         "item": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/item"}},
     },
     "$defs": {
@@ -113,6 +116,7 @@ QUESTIONNAIRE_SCHEMA = {
                 "text": _STR,
                 "type": {"enum": ["group", "display", "boolean", "decimal", "integer", "choice", "open-choice"]},
                 "repeats": {"type": "boolean"},
+                "required": {"type": "boolean"},
                 "extension": {"$ref": "#/$defs/extensions"},
                 "enableWhen": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/enableWhen"}},
                 "enableBehavior": {"enum": ["all", "any"]},
@@ -150,13 +154,14 @@ QUESTIONNAIRE_SCHEMA = {
 RESPONSE_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
-    "required": ["resourceType", "questionnaire", "status"],
+    "required": ["resourceType", "questionnaire", "status", "authored"],
     "additionalProperties": False,
     "properties": {
         "resourceType": {"const": "QuestionnaireResponse"},
         "id": {"type": "string", "pattern": r"^[A-Za-z0-9\-.]{1,64}$"},
-        "questionnaire": _STR,
+        "questionnaire": {"type": "string", "pattern": r"^https://\S+\|\S+$"},
         "status": {"enum": ["in-progress", "completed", "amended", "entered-in-error", "stopped"]},
+        "authored": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"},
         "item": {
             "type": "array",
             "minItems": 1,
@@ -252,7 +257,7 @@ def test_every_option_is_coded(shipped):
             assert "answerOption" not in item
             continue
         codings = [o["valueCoding"] for o in item["answerOption"]]
-        assert {c["system"] for c in codings} == {answer_system(q)} == {f"urn:muscle-triage:answers:{q.id}"}
+        assert {c["system"] for c in codings} == {answer_system(q)} == {f"https://muscle-triage.github.io/fhir/CodeSystem/answers-{q.id}"}
         expected = [o.id for o in q.options] if q.options else ["yes", "no"]
         expected += [NOT_SURE] if q.not_sure else []
         assert [c["code"] for c in codings] == expected, q.id
@@ -413,7 +418,7 @@ def test_response_shape(shipped):
     }
     response = answers_to_response(shipped, answers, questionnaire_url="urn:x")
     assert response["resourceType"] == "QuestionnaireResponse"
-    assert (response["id"], response["questionnaire"], response["status"]) == ("rec-1", "urn:x", "completed")
+    assert (response["id"], response["questionnaire"], response["status"]) == ("rec-1", f"urn:x|{__version__}", "completed")
     items = _items(response)
     assert list(items) == ["feeling", "episode_minutes", "stretch_helps", "about_you"]  # [] is no answer
     assert items["feeling"]["answer"] == [{"valueCoding": {
@@ -424,7 +429,7 @@ def test_response_shape(shipped):
     assert items["episode_minutes"]["answer"] == [{"extension": [ABSENT]}]
     assert items["stretch_helps"]["answer"][0]["valueCoding"]["code"] == "yes"  # yes/no/not sure: a coding
     assert [a["valueCoding"]["code"] for a in items["about_you"]["answer"]] == ["fibro", "checked"]
-    ((where, raw),) = response_to_raw_answers(shipped, response, "x")
+    ((where, raw),) = response_to_raw_answers(shipped, {**response, "questionnaire": QUESTIONNAIRE_URL}, "x")
     assert where == "rec-1" and raw["id"] == "rec-1"
 
 
@@ -530,3 +535,87 @@ def test_bundle_entries_that_are_not_responses_are_reported(shipped):
     assert [where for where, _ in results] == ["bundle entry 1", "bundle entry 2"]
     assert all(isinstance(error, AnswerError) for _, error in results)
     assert "Patient" in str(results[0][1]) and "no resource" in str(results[1][1])
+
+
+# --- validated by a real FHIR model, not only our own schema above ------------------------------
+
+def _r4b_errors(resource: dict) -> str | None:
+    """What the R4B model of fhir.resources (pydantic, from the official StructureDefinitions)
+    finds wrong with `resource`; None when it is valid."""
+    pytest.importorskip("fhir.resources.R4B.questionnaire")
+    from fhir.resources.R4B.questionnaire import Questionnaire
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    model = {"Questionnaire": Questionnaire, "QuestionnaireResponse": QuestionnaireResponse}[resource["resourceType"]]
+    try:
+        model.model_validate(resource)
+    except ValueError as exc:  # pydantic's ValidationError
+        return str(exc)
+    return None
+
+
+def test_the_questionnaire_and_saved_responses_are_valid_fhir_r4b(shipped):
+    assert _r4b_errors(questionnaire_to_fhir(shipped)) is None
+    complete = {q.id: _any_answer(q) for q in shipped.questions}
+    interrupted = {"alarm_now": ["none"], "feeling": "flicker"}
+    not_sure = {"alarm_now": ["none"], "feeling": "locked", "pain": NOT_SURE, "episode_minutes": NOT_SURE}
+    for answers, done in ((complete, True), (interrupted, False), (not_sure, True)):
+        response = answers_to_response(shipped, answers, complete=done)
+        assert _r4b_errors(response) is None, response
+        assert response["status"] == ("completed" if done else "in-progress")
+        assert response["questionnaire"] == f"{QUESTIONNAIRE_URL}|{__version__}" and response["authored"].endswith("Z")
+
+
+def test_the_real_fhir_model_can_fail(shipped):
+    """Negative controls: what the R4B model refuses, so the test above could fail."""
+    broken = questionnaire_to_fhir(shipped)
+    broken["date"] = "yesterday"  # not a FHIR dateTime
+    assert _r4b_errors(broken) is not None
+    broken = questionnaire_to_fhir(shipped)
+    del broken["item"][0]["linkId"]  # 1..1 in FHIR
+    assert _r4b_errors(broken) is not None
+    response = answers_to_response(shipped, {"feeling": "flicker"})
+    response["item"][0]["answer"] = [{"valueCoding": "flicker"}]
+    assert _r4b_errors(response) is not None
+
+
+def test_every_item_is_required_as_ask_requires_it(shipped):
+    items = _items(questionnaire_to_fhir(shipped))
+    assert all(items[q.id]["required"] is True for q in shipped.questions)
+    assert [q.id for q in shipped.questions if q.alarm], "the alarm items are among them"
+
+
+def test_a_response_to_another_questionnaire_is_refused(shipped):
+    response = answers_to_response(shipped, {"feeling": "flicker"})
+    for ours in (QUESTIONNAIRE_URL, f"{QUESTIONNAIRE_URL}|0.0.1", "urn:muscle-triage:questionnaire"):
+        ((_, raw),) = response_to_raw_answers(shipped, {**response, "questionnaire": ours}, "x")
+        assert raw == {"feeling": "flicker"}, ours
+    with pytest.raises(AnswerError, match="answers another questionnaire"):
+        response_to_raw_answers(shipped, {**response, "questionnaire": "https://example.org/Questionnaire/phq-9|2"}, "x")
+
+
+def _any_answer(q):
+    return {"choice": lambda: q.options[0].id, "multi": lambda: [q.options[-1].id], "yesno": lambda: True,
+            "number": lambda: q.min}[q.type]()
+
+
+def test_a_form_tool_that_drops_not_sure_numbers_gets_a_result_at_least_as_cautious(shipped):
+    """'Not sure' on a number item is an answer without a value (data-absent-reason, R4 only).
+    LHC-Forms drops such answers on a round trip, so the question comes back unanswered: that
+    must never lower the urgency."""
+    import random
+
+    from triage import Triage
+    from triage.model import URGENCY_LEVELS
+    from triage.samples import random_answers
+
+    triage = Triage(shipped, "python")
+    numbers = [q.id for q in shipped.questions if q.type == "number" and q.not_sure]
+    assert numbers
+    rank = URGENCY_LEVELS.index
+    for seed in range(300):
+        answers = random_answers(shipped, random.Random(seed), skip=0.2)
+        answers.update({q: NOT_SURE for q in numbers})
+        dropped = {k: v for k, v in answers.items() if k not in numbers}
+        before, after = triage.decide(answers).urgency, triage.decide(dropped).urgency
+        assert rank(after) >= rank(before), (seed, before, after)

@@ -7,7 +7,7 @@ the reader only *reads*: its raw mapping goes through `check_answers`, so every 
 an answer may be stays in answers.py.
 
 Types: choice -> `choice` with one `answerOption.valueCoding` per option (system
-`urn:muscle-triage:answers:<question id>`, code = option id, display = label); multi -> the same
+`https://muscle-triage.github.io/fhir/CodeSystem/answers-<question id>`, code = option id, display = label); multi -> the same
 with `repeats: true` and `questionnaire-optionExclusive` on exclusive options (the answer `[]`,
 "answered, nothing picked", is an item without `answer`; an unanswered question has no item);
 yesno -> `boolean`, or `choice` coded yes / no / not_sure when not_sure is allowed (a boolean
@@ -37,12 +37,18 @@ from typing import Any, assert_never
 
 from . import __version__
 from .answers import check_answers, record_id
+from .clock import now_utc, today
 from .errors import AnswerError, Problem
 from .model import NOT_SURE, All, AnyOf, Compare, Condition, Content, Question
 from .operators import operator
 from .yamlsafe import is_finite_number
 
-QUESTIONNAIRE_URL = "urn:muscle-triage:questionnaire"
+CANONICAL_BASE = "https://muscle-triage.github.io/fhir"
+"""Where the project's FHIR names live (canonical URLs need not resolve, but must be ours)."""
+QUESTIONNAIRE_URL = CANONICAL_BASE + "/Questionnaire/muscle-triage"
+LEGACY_QUESTIONNAIRE_URL = "urn:muscle-triage:questionnaire"
+"""The name earlier saves used (not a registered URN namespace); responses that name it are still ours."""
+PUBLISHER = "muscle-triage contributors"
 SD = "http://hl7.org/fhir/StructureDefinition/"
 ABSENT = SD + "data-absent-reason"
 NOT_SURE_REASON = "asked-unknown"
@@ -53,7 +59,24 @@ FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 def answer_system(question: Question) -> str:
     """One code system per question: option ids are only unique within their question."""
+    return f"{CANONICAL_BASE}/CodeSystem/answers-{question.id}"
+
+
+def _legacy_answer_system(question: Question) -> str:
+    """The code system's name in earlier saves, still read."""
     return f"urn:muscle-triage:answers:{question.id}"
+
+
+def questionnaire_reference(url: str = QUESTIONNAIRE_URL) -> str:
+    """A response's `questionnaire`: the canonical URL with the version answered (`url|version`)."""
+    return f"{url}|{__version__}"
+
+
+def is_ours(reference: Any, url: str = QUESTIONNAIRE_URL) -> bool:
+    """Whether a response's `questionnaire` names this questionnaire (any version), or none."""
+    if reference is None:
+        return True
+    return isinstance(reference, str) and reference.split("|", 1)[0] in (url, LEGACY_QUESTIONNAIRE_URL)
 
 
 def _codes(q: Question) -> list[tuple[str, str, bool]]:
@@ -126,7 +149,8 @@ def unmapped_show_if(content: Content) -> list[str]:
 
 
 def _item(content: Content, q: Question) -> dict:
-    item: dict[str, Any] = {"linkId": q.id, "text": q.text}
+    # Required, as in `ask`, which takes no empty answer (where enableWhen hides it, it is not asked).
+    item: dict[str, Any] = {"linkId": q.id, "text": q.text, "required": True}
     codes = _codes(q)
     if codes:
         item["type"] = "choice"
@@ -168,7 +192,9 @@ def _item(content: Content, q: Question) -> dict:
 def questionnaire_to_fhir(content: Content, url: str = QUESTIONNAIRE_URL) -> dict:
     """The questionnaire as a FHIR R4 Questionnaire resource, items in the order asked."""
     head = {"resourceType": "Questionnaire", "id": "muscle-triage", "url": url, "version": __version__}
-    names = {"name": "MuscleTriage", "title": "Muscle twitch, cramp or spasm: questions", "status": "active"}
+    names = {"name": "MuscleTriage", "title": "Muscle twitch, cramp or spasm: questions", "status": "active",
+             "date": today().isoformat(), "publisher": PUBLISHER,
+             "subjectType": ["Patient"]}
     return {**head, **names, "item": [_item(content, q) for q in content.questions]}
 
 
@@ -189,8 +215,8 @@ def answers_to_response(
             items.append(item)
     rid = record_id(answers)
     named = {"id": rid} if rid is not None and FHIR_ID.fullmatch(rid) else {}
-    resource = {"resourceType": "QuestionnaireResponse", **named, "questionnaire": questionnaire_url,
-                "status": "completed" if complete else "in-progress"}
+    resource = {"resourceType": "QuestionnaireResponse", **named, "questionnaire": questionnaire_reference(questionnaire_url),
+                "status": "completed" if complete else "in-progress", "authored": now_utc()}
     return {**resource, "item": items} if items else resource
 
 
@@ -230,7 +256,7 @@ def _value(q: Question, answer: dict, where: str, path: str) -> Any:
         raise _error(path, f"{where}: item {q.id!r}: an answer has several values ({', '.join(keys)})")
     key, value = keys[0], answer[keys[0]]
     if key == "valueCoding" and isinstance(value, dict) and isinstance(value.get("code"), str):
-        if value.get("system", answer_system(q)) != answer_system(q):
+        if value.get("system", answer_system(q)) not in (answer_system(q), _legacy_answer_system(q)):
             # the system is not shown: a form tool may have put free text there
             raise _error(path, f"{where}: item {q.id!r}: the answer's code system is not {answer_system(q)!r}")
         code = value["code"]
@@ -248,6 +274,9 @@ def _value(q: Question, answer: dict, where: str, path: str) -> Any:
 def _read_response(content: Content, resource: dict, where: str, path: str) -> dict:
     if resource.get("status") == "entered-in-error":
         raise _error(path, f"{where}: the response is marked entered-in-error")
+    if not is_ours(resource.get("questionnaire")):
+        named = str(resource.get("questionnaire"))[:120]
+        raise _error(path, f"{where}: the response answers another questionnaire ({named}), not {QUESTIONNAIRE_URL}")
     raw: dict[str, Any] = {}
     if isinstance(resource.get("id"), str):
         raw["id"] = resource["id"][:200]

@@ -24,6 +24,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from . import __version__
+from .clock import today
 from .contentcache import PrivateBytecodeCache, cache_dir, template_prefix
 from .errors import ContentError, Problem, TriageError
 from .evaluate import Result
@@ -72,13 +73,8 @@ class Presentation:
 
 
 def result_date() -> datetime.date:
-    """Today, or the day of SOURCE_DATE_EPOCH when it is set (the reproducible-builds
-    convention), so a result can be made again byte for byte."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if epoch.isdigit():
-        with contextlib.suppress(OverflowError, ValueError, OSError):  # a year past 9999 is not a date
-            return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).date()
-    return datetime.date.today()
+    """Today, or the day of SOURCE_DATE_EPOCH (`clock.today`)."""
+    return today()
 
 
 PRESENTATION_NAMES = ("width", "colour", "today", "links", "script", "versions")

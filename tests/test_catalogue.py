@@ -88,3 +88,31 @@ def test_rendering_is_deterministic_and_has_no_absolute_paths(shipped, mini):
 def test_write_catalogue_writes_the_rendering(mini, tmp_path):
     target = write_catalogue(mini, tmp_path / "docs" / "rules.md")
     assert target.read_bytes() == render_catalogue(mini).encode("utf-8")
+
+
+def test_rules_docs_writes_docs_rules_md_only_where_there_is_a_docs_folder(runner, tmp_path, monkeypatch):
+    from triage.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    elsewhere = runner.invoke(cli, ["rules", "docs"])
+    assert elsewhere.exit_code == 0 and elsewhere.stdout.startswith("# Rules catalogue"), elsewhere.stderr
+    assert list(tmp_path.iterdir()) == [], "nothing written outside a project"
+    (tmp_path / "docs").mkdir()
+    inside = runner.invoke(cli, ["rules", "docs"])
+    assert inside.exit_code == 0 and inside.stdout == "" and "wrote docs/rules.md" in inside.stderr
+    assert (tmp_path / "docs" / "rules.md").read_text().startswith("# Rules catalogue")
+
+
+def test_shell_completion_scripts_are_offered_as_the_readme_says():
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    for shell in ("bash", "zsh", "fish"):
+        assert f"_TRIAGE_COMPLETE={shell}_source triage" in readme
+        done = subprocess.run([sys.executable, "-m", "triage"], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "_TRIAGE_COMPLETE": f"{shell}_source"})
+        assert done.returncode == 0 and "_TRIAGE_COMPLETE" in done.stdout, (shell, done.stderr)

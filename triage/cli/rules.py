@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -120,12 +121,16 @@ def lint_command(rules_dir: str | None, engine: str | None, seeds: str | None, f
     report(problems, fmt, str(triage.content.root), "finding")
 
 
+DEFAULT_CATALOGUE = os.path.join("docs", "rules.md")
+
+
 @rules.command(name="docs")
 @click.option("--rules", "rules_dir", type=PathName(file_okay=False), default=None,
               help="Content folder to describe instead of the built-in one.")
-@click.option("--output", "-o", type=PathName(dir_okay=False, allow_dash=True), default="docs/rules.md",
-              show_default=True, help="Where to write the catalogue (- for standard output).")
-def docs_command(rules_dir: str | None, output: str) -> None:
+@click.option("--output", "-o", type=PathName(dir_okay=False, allow_dash=True), default=None,
+              help="Where to write the catalogue (- for standard output). Default: docs/rules.md where "
+                   "there is a docs folder here (as in the project's own folder), else standard output.")
+def docs_command(rules_dir: str | None, output: str | None) -> None:
     """Write a readable catalogue of every question, rule and advice item (Markdown).
 
     \b
@@ -134,6 +139,9 @@ def docs_command(rules_dir: str | None, output: str) -> None:
       triage rules docs --rules ./my-rules -o -
     """
     from ..authoring.catalogue import render_catalogue
+
+    if output is None:
+        output = DEFAULT_CATALOGUE if os.path.isdir(os.path.dirname(DEFAULT_CATALOGUE)) else "-"
 
     content = load_content(rules_dir)
     text = render_catalogue(content)

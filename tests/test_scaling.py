@@ -1,33 +1,45 @@
-"""The one-record entry point runs unchanged on a local two-worker Dask cluster."""
+"""The Dask recipe of docs/scaling.md, saved as a script and run unchanged on a local
+two-worker cluster: every line equals what `triage batch` writes for the same input."""
 
 from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 
 import pytest
 
-from triage.batch import check_record
-from triage.records import Record
+from triage.cli import cli
 from triage.samples import random_answers
 
-from .conftest import SHIPPED
+from .conftest import ROOT
 
-distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")
+
+MARK = "<!-- recipe: dask -->"
 
 
-def test_dask_cluster_gives_the_single_process_results(shipped):
+def recipe() -> str:
+    text = (ROOT / "docs" / "scaling.md").read_text(encoding="utf-8")
+    return text.split(MARK, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_documented_dask_script_gives_what_triage_batch_gives(shipped, runner, tmp_path):
     rng = random.Random(11)
-    records = [Record(f"r{i}", str(i), json.loads(json.dumps(random_answers(shipped, rng)))) for i in range(200)]
-    records.append(Record("bad", "bad", {"feeling": "wobbly"}))
-    expected = [check_record(r, str(SHIPPED)) for r in records]
-    with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        futures = client.map(check_record, records, rules_dir=str(SHIPPED), pure=True)
-        results = client.gather(futures)
-        workers = client.run(lambda: __import__("os").getpid())
-    assert len(workers) == 2
-    assert results == expected
-    assert results[-1].ok is False and results[0].ok
+    lines = [json.dumps({"id": f"r{i}", **random_answers(shipped, rng)}) for i in range(300)]
+    lines.insert(150, json.dumps({"id": "bad", "feeling": "wobbly"}))  # a bad record keeps its place
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("\n".join(lines) + "\n")
+    script = tmp_path / "dask_batch.py"
+    script.write_text(recipe())
+    done = subprocess.run([sys.executable, str(script), str(answers)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)  # the timeout bounds a hang only
+    assert done.returncode == 0, done.stderr[-3000:]
+    batch = runner.invoke(cli, ["batch", str(answers), "-o", "-", "--format", "jsonl"])
+    assert batch.exit_code == 2 and "1 error" in batch.stderr, batch.stderr  # 2: an input had an error
+    expected = [json.loads(line) for line in batch.stdout.splitlines()]
+    got = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(got) == len(lines) == len(expected)
+    assert got == expected
+    assert got[150]["id"] == "bad" and got[150]["ok"] is False and got[0]["ok"] is True

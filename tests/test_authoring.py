@@ -56,6 +56,33 @@ def test_author_case_failure_names_file_line_case_and_rules_fired(runner, tmp_pa
     assert "1 failing, 1 todo" in result.stderr
 
 
+def test_junit_report_shows_each_case_for_ci(runner, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    content = tmp_path / "rules"
+    shutil.copytree(MINI, content, symlinks=False)
+    (content / "tests" / "wrong.yaml").write_text(
+        "cases:\n"
+        "  - name: passes\n"
+        "    answers: {feeling: flicker}\n"
+        "    expect: {classification: twitch}\n"
+        "  - name: long cramp <said> to be routine & fine\n"
+        "    answers: {feeling: locked, minutes: 45, stretch_helps: no}\n"
+        "    expect: {urgency: routine}\n"
+    )
+    report = tmp_path / "cases.xml"
+    result = invoke(runner, "rules", "test", "--rules", content, "--junit", report)
+    assert result.exit_code == 1
+    root = ET.parse(report).getroot()
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert root.tag == "testsuites" and int(root.get("tests")) == len(cases) >= 3
+    failing = cases["long cramp <said> to be routine & fine"]
+    assert failing.get("file") == f"{content}/tests/wrong.yaml" and failing.get("line") == "5"
+    assert "expected urgency routine, got urgent" in failing.find("failure").get("message")
+    assert cases["passes"].find("failure") is None and cases["passes"].find("skipped") is None
+    assert any(c.find("skipped") is not None for c in cases.values()), "a todo case is skipped"
+
+
 def test_todo_cases_are_reported_but_do_not_fail(runner):
     result = invoke(runner, "rules", "test", "--rules", MINI)
     assert result.exit_code == 0

@@ -46,7 +46,9 @@ def validate(rules_dir: str | None, fmt: str) -> None:
 @rules.command(name="test")
 @content_options
 @click.option("--verbose", "-v", is_flag=True, help="Also list the cases that passed.")
-def test_cases(rules_dir: str | None, engine: str | None, verbose: bool) -> None:
+@click.option("--junit", "junit_path", type=PathName(dir_okay=False, allow_dash=True), default=None,
+              help="Also write a JUnit XML report to this file (- for standard output), for CI to show each case.")
+def test_cases(rules_dir: str | None, engine: str | None, verbose: bool, junit_path: str | None) -> None:
     """Run the author test cases in the content folder's tests/*.yaml.
 
     Each case gives answers and what must hold (classification, urgency, advice, rules
@@ -57,11 +59,15 @@ def test_cases(rules_dir: str | None, engine: str | None, verbose: bool) -> None
     Examples:
       triage rules test
       triage rules test --rules ./my-rules -v
+      triage rules test --junit cases.xml
     """
     from ..authoring.cases import run_cases
+    from ..authoring.junit import junit_report
 
     triage, renderer = build(rules_dir, engine)
     outcomes = run_cases(triage, renderer)
+    if junit_path is not None:
+        write_output(junit_path, junit_report(outcomes))
     failed = [o for o in outcomes if not o.passed and not o.todo]
     todo = [o for o in outcomes if o.todo]
     for outcome in outcomes:

@@ -248,3 +248,19 @@ def test_an_unanswered_warning_sign_question_is_not_called_cautious(runner, tmp_
     note = " ".join(result.stderr.split())
     assert "a serious sign may be missed" in note and "call your emergency number now" in note
     assert "more cautious" not in note
+
+
+def test_batch_shows_progress_with_a_rate_on_a_terminal_and_quiet_turns_it_off(tmp_path, runner, shipped):
+    import random
+
+    from triage.samples import random_answers
+
+    rng = random.Random(3)
+    answers = tmp_path / "many.jsonl"
+    answers.write_text("".join(json.dumps(random_answers(shipped, rng)) + "\n" for _ in range(1200)))
+    err = on_a_terminal(["batch", str(answers), "-o", str(tmp_path / "out.jsonl")], {"TERM": "xterm"}, stream="stderr")
+    assert "1,000 records, " in err and " a second, " in err, err
+    assert "read 1200 records" in err, "the summary line follows the progress"
+    quiet = runner.invoke(cli, ["batch", str(answers), "-o", str(tmp_path / "q.jsonl"), "--quiet"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    assert len((tmp_path / "q.jsonl").read_text().splitlines()) == 1200

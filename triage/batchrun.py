@@ -31,6 +31,12 @@ OUT_SUFFIXES = {"text": ".txt", "markdown": ".md", "html": ".html", "doctor": ".
 PROGRESS_EVERY = 500
 
 
+def progress_line(records: int, seconds: float) -> str:
+    """"12,500 records, 8,300 a second, 1.5 s": how far a run is (the total is often unknown)."""
+    rate = f", {records / seconds:,.0f} a second" if seconds > 0 else ""
+    return f"{records:,} records{rate}, {seconds:.1f} s"
+
+
 @dataclass(frozen=True)
 class BatchOptions:
     inputs: Sequence[str]

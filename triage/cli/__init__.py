@@ -11,6 +11,7 @@ import io
 import os
 import sys
 import threading
+import time
 import webbrowser
 from typing import NoReturn
 
@@ -108,10 +109,11 @@ def check(
               help="Exit with code 1 when any record is at or above this urgency.")
 @click.option("--compare-rules", type=PathName(file_okay=False, exists=True), default=None,
               help="Old content folder: list only the records whose result changed, old -> new (jsonl or report).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line on standard error (errors still are).")
 def batch(
     inputs: tuple[str, ...], rules_dir: str | None, engine: str | None, region: str | None, fmt: str | None,
     output: str | None, out_dir: str | None, out_format: str, pattern: str | None, jobs: int | None,
-    fail_on: str | None, compare_rules: str | None,
+    fail_on: str | None, compare_rules: str | None, quiet: bool,
 ) -> None:
     """Triage many saved answer sets: files, folders, JSON Lines, CSV or FHIR.
 
@@ -129,7 +131,7 @@ def batch(
       triage batch forms.csv --format csv --out-dir results/
       triage batch saved/ --compare-rules old-rules/ --rules new-rules/
     """
-    from ..batchrun import BatchOptions, run_batch
+    from ..batchrun import BatchOptions, progress_line, run_batch
     from ..reports import DIFF_FORMATS
 
     if compare_rules and fmt and fmt not in DIFF_FORMATS:
@@ -138,17 +140,19 @@ def batch(
         inputs, fmt or ("text" if sys.stdout.isatty() and not output else "jsonl"), rules_dir, engine, output,
         out_dir, out_format, pattern, jobs or os.cpu_count() or 1, fail_on, compare_rules, region,
     )
-    show_progress = sys.stderr.isatty()
+    show_progress = sys.stderr.isatty() and not quiet
+    started = time.monotonic()
 
     def progress(count: int) -> None:
-        click.echo(f"\r{count} records...", err=True, nl=False)
+        click.echo("\r" + progress_line(count, time.monotonic() - started), err=True, nl=False)
 
     tally, changes = run_batch(options, on_progress=progress if show_progress else None)
     if show_progress:
-        click.echo("\r", err=True, nl=False)
-    click.echo(tally.line(), err=True)
-    if changes:
-        click.echo(changes, err=True)
+        click.echo("\r\x1b[K", err=True, nl=False)  # the progress line, cleared
+    if not quiet:
+        click.echo(tally.line(), err=True)
+        if changes:
+            click.echo(changes, err=True)
     sys.exit(tally.exit_code())
 
 

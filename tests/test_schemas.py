@@ -134,3 +134,30 @@ def test_schemas_use_the_loaders_words():
     rule_branches = rules["$defs"]["condition"]["oneOf"]
     without_flag = [b for b in rule_branches if "flag" not in b.get("properties", {})]
     assert questionnaire["$defs"]["condition"]["oneOf"] == without_flag
+
+
+def _undescribed(node, path: str) -> list[str]:
+    """Every $defs entry and every field (property) without a description, for editor hover."""
+    found = []
+    if isinstance(node, dict):
+        for kind in ("properties", "$defs"):
+            for key, child in node.get(kind, {}).items():
+                if isinstance(child, dict) and "description" not in child and "$ref" not in child:
+                    found.append(f"{path}/{kind}/{key}")
+                found += _undescribed(child, f"{path}/{kind}/{key}")
+        for key in ("items", "additionalProperties"):
+            found += _undescribed(node.get(key), f"{path}/{key}")
+        for key in ("oneOf", "anyOf", "allOf"):
+            for i, child in enumerate(node.get(key, [])):
+                found += _undescribed(child, f"{path}/{key}/{i}")
+    return found
+
+
+def test_every_definition_and_field_has_a_description_for_editors():
+    import json
+
+    from .conftest import SHIPPED
+
+    missing = [m for f in sorted((SHIPPED / "schema").glob("*.json")) for m in _undescribed(json.loads(f.read_text()), f.name)]
+    assert missing == []
+    assert _undescribed({"properties": {"x": {"type": "string"}}}, "control") == ["control/properties/x"]

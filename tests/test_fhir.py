@@ -619,3 +619,30 @@ def test_a_form_tool_that_drops_not_sure_numbers_gets_a_result_at_least_as_cauti
         dropped = {k: v for k, v in answers.items() if k not in numbers}
         before, after = triage.decide(answers).urgency, triage.decide(dropped).urgency
         assert rank(after) >= rank(before), (seed, before, after)
+
+
+def test_an_unfinished_response_is_checked_with_a_warning(shipped, runner, tmp_path):
+    """An in-progress or stopped response may lack answers: check says so on stderr, and batch
+    adds `notes` to its record; a completed one gets neither."""
+    from triage.cli import cli
+
+    answers = {"alarm_now": ["none"], "feeling": "flicker"}
+    unfinished = answers_to_response(shipped, answers, complete=False)
+    stopped = {**answers_to_response(shipped, answers), "status": "stopped"}
+    finished = answers_to_response(shipped, answers)
+    path = tmp_path / "unfinished.fhir.json"
+    path.write_text(json.dumps(unfinished))
+    result = runner.invoke(cli, ["check", str(path), "-f", "json"])
+    assert result.exit_code == 0
+    assert f"triage: note: {path}: the response is marked in-progress (not finished)" in result.stderr
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                  "entry": [{"resource": r} for r in (unfinished, finished, stopped)]}))
+    batch = runner.invoke(cli, ["batch", str(bundle), "-o", "-", "--format", "jsonl"])
+    records = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert [r.get("notes") for r in records] == [
+        ["the response is marked in-progress (not finished), so some answers may be missing"], None,
+        ["the response is marked stopped (not finished), so some answers may be missing"]]
+    assert all(r["ok"] for r in records)
+    path.write_text(json.dumps(finished))
+    assert "not finished" not in runner.invoke(cli, ["check", str(path)]).stderr

@@ -106,21 +106,35 @@ def answer_sets(
         yield None, data
 
 
-def answers_from_data(content: Content, data: Any, path: str) -> Answers:
-    """Check parsed answer data holding one answer set (a mapping or one QuestionnaireResponse)."""
+def data_notes(data: Any) -> list[str | None]:
+    """A warning (or None) for each answer set `answer_sets` reads from `data`, in its order:
+    a FHIR response marked unfinished may lack answers."""
+    if is_fhir(data):
+        from .fhir import response_notes
+
+        return response_notes(data)
+    return [None]
+
+
+def answers_from_data(content: Content, data: Any, path: str, notes: list[str] | None = None) -> Answers:
+    """Check parsed answer data holding one answer set (a mapping or one QuestionnaireResponse);
+    warnings about it (an unfinished FHIR response) are added to `notes` when it is given."""
     if isinstance(data, dict) and data.get("resourceType") == "Bundle":
         raise AnswerError([Problem(path, 1, 1, "a FHIR Bundle holds several answer sets; check it with: triage batch FILE")])
     ((_, raw),) = answer_sets(content, data, path)
     if isinstance(raw, AnswerError):
         raise raw
+    if notes is not None:
+        notes.extend(note for note in data_notes(data) if note)
     checked = check_answers(content, raw, path)
     rid = record_id(raw)  # kept, so that a resumed and saved file keeps its id
     return checked if rid is None else {RECORD_ID: rid, **checked}
 
 
-def load_answers(content: Content, path: str) -> Answers:
-    """Read and check one saved answer file (YAML, JSON or FHIR), or standard input for `-`."""
-    return answers_from_data(content, read_document(path), "<stdin>" if path == STDIN else path)
+def load_answers(content: Content, path: str, notes: list[str] | None = None) -> Answers:
+    """Read and check one saved answer file (YAML, JSON or FHIR), or standard input for `-`
+    (warnings about it go to `notes`, as in answers_from_data)."""
+    return answers_from_data(content, read_document(path), "<stdin>" if path == STDIN else path, notes)
 
 
 SAVED_BY_ASK = "# Saved by `triage ask`. Resume with: triage ask --answers THIS_FILE\n"

@@ -80,7 +80,7 @@ def check_record(
             old = summarize(_checker(compare_rules, engine, region)[0], record.raw)
         except InputError as exc:  # the new rules accept it: a change to report, not an error
             old_error = exc.messages()
-    return Outcome(record.source, record.id, summary, rendered=rendered, old=old, old_error=old_error)
+    return Outcome(record.source, record.id, summary, rendered=rendered, old=old, old_error=old_error, notes=record.notes)
 
 
 def _check_chunk(records: list[Record], options: dict) -> list[Outcome]:

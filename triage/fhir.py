@@ -271,6 +271,24 @@ def _value(q: Question, answer: dict, where: str, path: str) -> Any:
     raise _error(path, f"{where}: item {q.id!r}: a {key} answer does not fit a {q.type} question")
 
 
+UNFINISHED = ("in-progress", "stopped")
+
+
+def unfinished_note(resource: Any) -> str | None:
+    """A warning for a response its form tool marks as not finished: answers may be missing."""
+    status = resource.get("status") if isinstance(resource, dict) else None
+    if status in UNFINISHED:
+        return f"the response is marked {status} (not finished), so some answers may be missing"
+    return None
+
+
+def response_notes(resource: Any) -> list[str | None]:
+    """`unfinished_note` for each response in `resource`, in the order response_to_raw_answers reads them."""
+    if isinstance(resource, dict) and resource.get("resourceType") == "Bundle" and isinstance(resource.get("entry"), list):
+        return [unfinished_note(e.get("resource") if isinstance(e, dict) else None) for e in resource["entry"]]
+    return [unfinished_note(resource)]
+
+
 def _read_response(content: Content, resource: dict, where: str, path: str) -> dict:
     if resource.get("status") == "entered-in-error":
         raise _error(path, f"{where}: the response is marked entered-in-error")

@@ -47,6 +47,8 @@ class Outcome:
     """The result under the old rules, with --compare-rules."""
     old_error: str | None = None
     """Why the old rules could not check an answer set the new ones accept (--compare-rules)."""
+    notes: tuple[str, ...] = ()
+    """Warnings about the answer set (an unfinished FHIR response); in the record as `notes` when any."""
 
     @property
     def ok(self) -> bool:
@@ -57,11 +59,12 @@ class Outcome:
         s = self.summary
         if s is None:
             return {"source": self.source, "id": self.id, "ok": False, "error": self.error}
-        return {
+        record = {
             "source": self.source, "id": self.id, "ok": True,
             "classification": s.classification, "urgency": s.urgency, "headline": s.headline,
             "reasons": list(s.reasons), "advice": list(s.advice), "fired_rules": list(s.fired_rules),
         }
+        return {**record, "notes": list(self.notes)} if self.notes else record
 
     def change(self) -> ChangeKind | None:
         """How the result changed between the old and the new rules, or None."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import answerfile
-from .answerfile import MAX_DEPTH, answer_sets
+from .answerfile import MAX_DEPTH, answer_sets, data_notes
 from .answers import record_id
 from .errors import InputError
 from .jsonsafe import load_json
@@ -42,6 +42,8 @@ class Record:
     error: str | None = None
     text: str | None = None
     """A JSON Lines record not parsed yet: parsing happens where it is checked (see `parsed`)."""
+    notes: tuple[str, ...] = ()
+    """Warnings about the answer set that do not stop it being checked (an unfinished FHIR response)."""
 
     def parsed(self, content: Content) -> Record:
         """This record with `text` parsed into `raw` (or into an error)."""
@@ -62,12 +64,14 @@ class Record:
 
 def _from_data(source: str, data: Any, content: Content, path: str, check_depth: bool = True) -> Iterator[Record]:
     """The answer sets in one parsed document, each as a record or an error record."""
-    for where, raw in answer_sets(content, data, path, check_depth):
+    notes = data_notes(data)
+    for n, (where, raw) in enumerate(answer_sets(content, data, path, check_depth)):
         place = f"{source} {where}" if where else source
         if isinstance(raw, InputError):
             yield Record(place, error=raw.messages())
         else:
-            yield Record(place, record_id(raw), raw)
+            note = notes[n] if n < len(notes) else None
+            yield Record(place, record_id(raw), raw, notes=(note,) if note else ())
 
 
 def read_document(path: str, content: Content) -> Iterator[Record]:
@@ -331,4 +335,5 @@ def read_all(inputs: Iterable[str], content: Content, pattern: str | None = None
             continue
         for record in read_path(path, content):
             source = printable_path(record.source)
-            yield record if source == record.source else Record(source, record.id, record.raw, record.error, record.text)
+            yield record if source == record.source else Record(source, record.id, record.raw, record.error, record.text,
+                                                                record.notes)

@@ -69,13 +69,16 @@ def check(
     triage, renderer = build(rules_dir, engine, region)
     if answers_file != "-" and os.path.isdir(answers_file):
         raise TriageError(f"{answers_file} is a folder; to check every answer file in it, use: triage batch {answers_file}")
-    answers = load_answers(triage.content, answers_file)
+    notes: list[str] = []
+    answers = load_answers(triage.content, answers_file, notes)
     result = triage.evaluate(answers)
     missing = unanswered(triage.content, answers)
     shown = renderer.render(result, fmt, presentation())
-    if missing:  # said once the result is sure to follow (a content error is the only line then)
+    where = "standard input" if answers_file == "-" else answers_file
+    for note in notes:  # said once the result is sure to follow (a content error is the only line then)
+        say(f"triage: note: {where}: {note}.")
+    if missing:
         names = "; ".join(q.doctor_note or q.text for q in missing)
-        where = "standard input" if answers_file == "-" else answers_file
         if any(q.alarm for q in missing):  # a sign nobody was asked about cannot raise the urgency
             why = ("some of them ask about warning signs, so a serious sign may be missed. If you have any "
                    "emergency sign, call your emergency number now")

@@ -1,5 +1,5 @@
 """The pre-commit hooks (.pre-commit-hooks.yaml) as a content repository uses them: pre-commit
-itself, in a temporary git repository holding a content folder in rules/. A clean folder
+itself (`pre-commit run` with this checkout's HEAD as the hooks' repository), in a temporary git repository holding a content folder in rules/. A clean folder
 passes; a broken rule fails with its path, line and column."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from .conftest import ROOT, SHIPPED
 
-pytest.importorskip("pre_commit")
+import pre_commit  # noqa: E402,F401  (a test dependency: fail, never skip, when it is missing)
 
 
 def git(repo: Path, *args: str) -> None:
@@ -23,26 +23,32 @@ def git(repo: Path, *args: str) -> None:
                    check=True, capture_output=True, timeout=120)
 
 
-def try_repo(repo: Path, home: Path, hook: str) -> subprocess.CompletedProcess:
-    """`pre-commit try-repo` this project's checkout, one hook, on every file of `repo`."""
+def run_hook(repo: Path, home: Path, hook: str) -> subprocess.CompletedProcess:
+    """`pre-commit run` of one hook of this project's checkout (at its HEAD commit), on every
+    file of `repo`, as a content repository's .pre-commit-config.yaml names it. The hook's
+    environment is built once in `home` and reused."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {ROOT}\n    rev: {head}\n    hooks:\n      - id: {hook}\n", encoding="utf-8")
+    git(repo, "add", ".pre-commit-config.yaml")
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--all-files"],
+    return subprocess.run([sys.executable, "-m", "pre_commit", "run", hook, "--all-files"],
                           cwd=repo, env=env, capture_output=True, text=True, timeout=600)  # bounds a hang only
 
 
 def test_the_hooks_pass_a_clean_folder_and_name_the_place_of_a_broken_rule(tmp_path):
     if not (ROOT / ".git").exists():
-        pytest.skip("pre-commit try-repo needs this project as a git checkout")
+        pytest.skip("pre-commit needs this project as a git checkout")
     repo, home = tmp_path / "content-repo", tmp_path / "pre-commit-home"
     repo.mkdir()
     shutil.copytree(SHIPPED, repo / "rules")
     git(repo, "init", "-q")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "content")
-    clean = try_repo(repo, home, "triage-validate")
+    clean = run_hook(repo, home, "triage-validate")
     assert clean.returncode == 0 and "Passed" in clean.stdout, clean.stdout[-2000:] + clean.stderr[-2000:]
     rule_file = repo / "rules" / "rules" / "classification.yaml"
     rule_file.write_text(rule_file.read_text().replace("classification: twitch", "classification: wobble", 1))
-    broken = try_repo(repo, home, "triage-validate")
+    broken = run_hook(repo, home, "triage-validate")
     assert broken.returncode != 0 and "Failed" in broken.stdout, broken.stdout[-2000:]
     assert re.search(r"rules/rules/classification\.yaml:\d+:\d+: ", broken.stdout), broken.stdout[-2000:]

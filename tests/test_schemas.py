@@ -114,7 +114,8 @@ def test_schema_rejects_bad_overlay(case):
         found = errors(schema_name(relative), path)
         reported = [line for line in expected if line.startswith(f"{relative.as_posix()}:")]
         assert found, f"{relative} passes the schema"
-        assert len(found) == len(reported), [e.message for e in found]
+        # validate runs the schema too: it reports at least every problem the schema finds
+        assert len(reported) >= len(found), [e.message for e in found]
 
 
 def test_schemas_use_the_loaders_words():

@@ -14,6 +14,7 @@ from ..errors import ContentError, Problem
 from ..evaluate import Result, Triage, all_headlines
 from ..model import NOT_SURE, TEMPLATES, Content, default_rules_dir
 from ..render import PRESENTATION_NAMES, Renderer, make_environment
+from .schemapass import schema_problems
 
 MAX_HEADLINE = 140
 
@@ -61,15 +62,23 @@ def _render_samples(content: Content, fmt: str) -> list[Problem]:
     return []
 
 
+def _not_on_lines_of(found: list[Problem], already: list[Problem]) -> list[Problem]:
+    lines = {(p.path, p.line) for p in already}
+    return [p for p in found if (p.path, p.line) not in lines]
+
+
 def validate_content(rules_dir: str | None) -> tuple[list[Problem], str]:
     """Every problem (with severity), and the folder that was checked."""
     root = rules_dir or str(default_rules_dir())
+    shapes = schema_problems(Path(root)) if Path(root).is_dir() else []
     try:
         content = load_content(root)
     except ContentError as exc:
-        problems = exc.problems
+        # Both passes: the loader's message where both found something on a line (its words
+        # know the content's meaning), the schema's where the loader stopped reading too soon.
+        problems = exc.problems + _not_on_lines_of(shapes, exc.problems)
     else:
-        problems = check_templates(content)
+        problems = shapes + check_templates(content)  # the loader accepted it: the schema's findings stand
         if durable.available():  # conditions durable-rules cannot compile
             try:
                 durable.DurableEngine(content)
@@ -83,4 +92,5 @@ def validate_content(rules_dir: str | None) -> tuple[list[Problem], str]:
             ))
     if not Path(root).is_dir():
         raise ContentError(problems)  # nothing to check: exit 2
+    problems = sorted(problems, key=lambda p: (p.path, p.line, p.column))
     return [replace(p, severity="error", code=p.code or "invalid") for p in problems], root

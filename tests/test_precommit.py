@@ -1,6 +1,7 @@
 """The pre-commit hooks (.pre-commit-hooks.yaml) as a content repository uses them: pre-commit
-itself (`pre-commit run` with this checkout's HEAD as the hooks' repository), in a temporary git repository holding a content folder in rules/. A clean folder
-passes; a broken rule fails with its path, line and column."""
+itself (`pre-commit run`, with this checkout's HEAD as the hooks' repository), in a temporary
+git repository holding a content folder in rules/. A clean folder passes; a broken rule fails
+with its path, line and column."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pre_commit  # noqa: F401  (a test dependency: fail, never skip, when it is missing)
 import pytest
 
 from .conftest import ROOT, SHIPPED
-
-import pre_commit  # noqa: E402,F401  (a test dependency: fail, never skip, when it is missing)
 
 
 def git(repo: Path, *args: str) -> None:

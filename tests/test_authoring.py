@@ -81,6 +81,15 @@ def test_junit_report_shows_each_case_for_ci(runner, tmp_path):
     assert "expected urgency routine, got urgent" in failing.find("failure").get("message")
     assert cases["passes"].find("failure") is None and cases["passes"].find("skipped") is None
     assert any(c.find("skipped") is not None for c in cases.values()), "a todo case is skipped"
+    # On standard output the report stands alone (the case lines go to standard error) and
+    # characters XML cannot hold are replaced; the content folder is never written over.
+    (content / "tests" / "wrong.yaml").write_text((content / "tests" / "wrong.yaml").read_text().replace(
+        "name: passes", 'name: "bell \\x07 case"'))
+    to_stdout = invoke(runner, "rules", "test", "--rules", content, "--junit", "-")
+    names = {c.get("name") for c in ET.fromstring(to_stdout.stdout).iter("testcase")}
+    assert "bell \ufffd case" in names and "long cramp" in to_stdout.stderr
+    over = invoke(runner, "rules", "test", "--rules", content, "--junit", content / "tests" / "wrong.yaml")
+    assert over.exit_code == 2 and "cannot write" in over.stderr and "bell" in (content / "tests" / "wrong.yaml").read_text()
 
 
 def test_todo_cases_are_reported_but_do_not_fail(runner):

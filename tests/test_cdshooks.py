@@ -36,7 +36,10 @@ def test_discovery_names_the_service_and_what_to_prefetch(client):
     services = client.get("/cds-services").get_json()["services"]
     assert [s["id"] for s in services] == ["muscle-triage"]
     assert services[0]["hook"] == "patient-view"
-    assert services[0]["prefetch"]["questionnaireResponse"].startswith("QuestionnaireResponse?subject={{context.patientId}}")
+    search = services[0]["prefetch"]["questionnaireResponse"]
+    assert search.startswith("QuestionnaireResponse?subject={{context.patientId}}")
+    both = "https://muscle-triage.github.io/fhir/Questionnaire/muscle-triage,urn:muscle-triage:questionnaire"
+    assert f"questionnaire={both}&" in search, "responses saved under the earlier name are found too"
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)

@@ -1,6 +1,7 @@
-"""The time a result or a saved response is stamped with: now, or SOURCE_DATE_EPOCH when it is
-set (the reproducible-builds convention), so an output can be made again byte for byte. Kept
-apart from render.py, so reading and writing answers does not load Jinja2."""
+"""The time an output is stamped with. A result's date is today, or the day of
+SOURCE_DATE_EPOCH when it is set (the reproducible-builds convention), so a result can be made
+again byte for byte; a saved response's time is always the real time. Kept apart from
+render.py, so reading and writing answers does not load Jinja2."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def today() -> datetime.date:
 
 
 def now_utc() -> str:
-    """Now in UTC to the second, as FHIR writes a dateTime ("2026-11-26T01:02:03Z")."""
-    moment = _epoch() or datetime.datetime.now(datetime.UTC)
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    """The real time now in UTC to the second, as FHIR writes a dateTime ("2026-11-26T01:02:03Z").
+    Never SOURCE_DATE_EPOCH: a saved answer set's time says when it was answered, and a record
+    picks the newest by it."""
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

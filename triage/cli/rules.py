@@ -65,6 +65,11 @@ def test_cases(rules_dir: str | None, engine: str | None, verbose: bool, junit_p
     from ..authoring.junit import junit_report
 
     triage, renderer = build(rules_dir, engine)
+    if junit_path is not None:
+        try:  # never over an author's file (a test file, a rule)
+            refuse_overwriting(junit_path, [str(triage.content.root)], "the content")
+        except OSError as exc:
+            raise TriageError(f"cannot write {junit_path}: {exc.strerror}") from None
     outcomes = run_cases(triage, renderer)
     if junit_path is not None:
         write_output(junit_path, junit_report(outcomes))
@@ -72,7 +77,7 @@ def test_cases(rules_dir: str | None, engine: str | None, verbose: bool, junit_p
     todo = [o for o in outcomes if o.todo]
     for outcome in outcomes:
         if not outcome.passed or outcome.todo or verbose:
-            click.echo(outcome.message())
+            click.echo(outcome.message(), err=junit_path == "-")  # the report alone on standard output
     passed = len(outcomes) - len(failed) - len(todo)
     click.echo(f"{len(outcomes)} cases: {passed} passed, {len(failed)} failing, {len(todo)} todo", err=True)
     sys.exit(1 if failed else 0)

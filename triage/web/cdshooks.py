@@ -13,7 +13,7 @@ from typing import Any
 from ..answerfile import answers_from_data
 from ..answers import RECORD_ID
 from ..evaluate import Result, Triage
-from ..fhir import QUESTIONNAIRE_URL
+from ..fhir import LEGACY_QUESTIONNAIRE_URL, QUESTIONNAIRE_URL
 from ..model import Content
 
 SERVICE_ID = "muscle-triage"
@@ -39,8 +39,10 @@ def discovery() -> dict[str, Any]:
         "title": "Muscle twitch, cramp or spasm: how soon to see a doctor",
         "description": "Reads the patient's newest answers to the muscle-triage questionnaire and returns "
                        "one card: the triage headline, its urgency, the warning signs named and the reasons.",
+        # Both names (a comma is "or" in a FHIR search): responses saved before the https name too.
         "prefetch": {PREFETCH_KEY: f"QuestionnaireResponse?subject={{{{context.patientId}}}}"
-                                   f"&questionnaire={QUESTIONNAIRE_URL}&_sort=-authored&_count=1"},
+                                   f"&questionnaire={QUESTIONNAIRE_URL},{LEGACY_QUESTIONNAIRE_URL}"
+                                   "&_sort=-authored&_count=1"},
     }]}
 
 

@@ -7,6 +7,7 @@ runs on busy machines: it proves the load test works, not the speed."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -17,8 +18,12 @@ from .conftest import ROOT
 
 # Looked up, never imported here: importing locust patches this process for gevent (its
 # threads, its sockets), which breaks pytest-xdist's worker.
-pytestmark = pytest.mark.skipif(not (importlib.util.find_spec("locust") and importlib.util.find_spec("gunicorn")),
-                                reason="locust and gunicorn are not installed (pip install -e '.[test]')")
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not (importlib.util.find_spec("locust") and importlib.util.find_spec("gunicorn"))
+                       and os.environ.get("TRIAGE_REQUIRE_INTEGRATION") != "1",
+                       reason="locust and gunicorn are not installed (pip install -e '.[integration]')"),
+]
 
 
 def test_the_load_test_runs_and_stops_by_itself_with_no_failed_request():

@@ -207,3 +207,13 @@ def test_validate_cannot_run_without_a_folder(runner, tmp_path):
     result = invoke(runner, "rules", "validate", "--rules", tmp_path / "missing")
     assert result.exit_code == 2
     assert Path(tmp_path / "missing").name in result.stderr
+
+
+def test_dash_reads_answers_from_standard_input_wherever_a_file_is_read(runner):
+    """`-` for standard input: rules explain, and ask --answers (its questions then end at once:
+    standard input is used up, so ask stops and keeps nothing)."""
+    explained = runner.invoke(cli, ["rules", "explain", "-", "--rules", str(MINI)], input="feeling: flicker\n")
+    assert explained.exit_code == 0 and "FIRED" in explained.stdout, explained.stderr
+    resumed = runner.invoke(cli, ["ask", "--answers", "-", "--rules", str(MINI)], input="feeling: flicker\n")
+    assert "Traceback" not in resumed.stderr
+    assert "1. What does it feel like?" not in resumed.stderr, "the answered question is not asked again"

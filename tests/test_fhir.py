@@ -230,7 +230,7 @@ def test_questionnaire_header(shipped):
     assert resource["resourceType"] == "Questionnaire"
     assert resource["id"] == "muscle-triage"
     assert resource["status"] == "active"
-    assert resource["version"] == __version__
+    assert resource["version"] == f"{__version__}+{shipped.fingerprint}", "the program's version and the content's"
     assert resource["url"] == QUESTIONNAIRE_URL
 
 
@@ -418,7 +418,8 @@ def test_response_shape(shipped):
     }
     response = answers_to_response(shipped, answers, questionnaire_url="urn:x")
     assert response["resourceType"] == "QuestionnaireResponse"
-    assert (response["id"], response["questionnaire"], response["status"]) == ("rec-1", f"urn:x|{__version__}", "completed")
+    expected = ("rec-1", f"urn:x|{__version__}+{shipped.fingerprint}", "completed")
+    assert (response["id"], response["questionnaire"], response["status"]) == expected
     items = _items(response)
     assert list(items) == ["feeling", "episode_minutes", "stretch_helps", "about_you"]  # [] is no answer
     assert items["feeling"]["answer"] == [{"valueCoding": {
@@ -562,7 +563,8 @@ def test_the_questionnaire_and_saved_responses_are_valid_fhir_r4b(shipped):
         response = answers_to_response(shipped, answers, complete=done)
         assert _r4b_errors(response) is None, response
         assert response["status"] == ("completed" if done else "in-progress")
-        assert response["questionnaire"] == f"{QUESTIONNAIRE_URL}|{__version__}" and response["authored"].endswith("Z")
+        assert response["questionnaire"] == f"{QUESTIONNAIRE_URL}|{__version__}+{shipped.fingerprint}"
+        assert response["authored"].endswith("Z")
 
 
 def test_the_real_fhir_model_can_fail(shipped):
@@ -650,3 +652,17 @@ def test_an_unfinished_response_is_checked_with_a_warning(shipped, runner, tmp_p
     assert all(r["ok"] for r in records)
     path.write_text(json.dumps(finished))
     assert "not finished" not in runner.invoke(cli, ["check", str(path)]).stderr
+
+
+def test_a_response_saved_for_other_questions_is_read_with_a_warning(shipped, runner, tmp_path):
+    """The version after `|` names the questions a response was saved for (the content's
+    fingerprint): another version is still read, with a note to check the answers."""
+    from triage.cli import cli
+
+    response = answers_to_response(shipped, {"alarm_now": ["none"], "feeling": "flicker"})
+    path = tmp_path / "old.fhir.json"
+    path.write_text(json.dumps({**response, "questionnaire": f"{QUESTIONNAIRE_URL}|0.0.9+abcdef012345"}))
+    result = runner.invoke(cli, ["check", str(path)])
+    assert result.exit_code == 0 and "it was saved for version 0.0.9+abcdef012345 of the questions" in result.stderr
+    path.write_text(json.dumps(response))
+    assert "saved for version" not in runner.invoke(cli, ["check", str(path)]).stderr

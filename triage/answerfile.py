@@ -106,13 +106,14 @@ def answer_sets(
         yield None, data
 
 
-def data_notes(data: Any) -> list[str | None]:
+def data_notes(data: Any, content: Content) -> list[str | None]:
     """A warning (or None) for each answer set `answer_sets` reads from `data`, in its order:
-    a FHIR response marked unfinished may lack answers."""
+    a FHIR response marked unfinished may lack answers; one saved for other questions may mean
+    something else."""
     if is_fhir(data):
         from .fhir import response_notes
 
-        return response_notes(data)
+        return response_notes(data, content)
     return [None]
 
 
@@ -125,7 +126,7 @@ def answers_from_data(content: Content, data: Any, path: str, notes: list[str] |
     if isinstance(raw, AnswerError):
         raise raw
     if notes is not None:
-        notes.extend(note for note in data_notes(data) if note)
+        notes.extend(note for note in data_notes(data, content) if note)
     checked = check_answers(content, raw, path)
     rid = record_id(raw)  # kept, so that a resumed and saved file keeps its id
     return checked if rid is None else {RECORD_ID: rid, **checked}

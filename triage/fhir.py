@@ -67,9 +67,15 @@ def _legacy_answer_system(question: Question) -> str:
     return f"urn:muscle-triage:answers:{question.id}"
 
 
-def questionnaire_reference(url: str = QUESTIONNAIRE_URL) -> str:
+def questionnaire_version(content: Content) -> str:
+    """The Questionnaire's version: the program's, and the content's fingerprint after a `+`, so
+    an edited or custom content folder is never mistaken for the shipped questions."""
+    return f"{__version__}+{content.fingerprint}" if content.fingerprint else __version__
+
+
+def questionnaire_reference(content: Content, url: str = QUESTIONNAIRE_URL) -> str:
     """A response's `questionnaire`: the canonical URL with the version answered (`url|version`)."""
-    return f"{url}|{__version__}"
+    return f"{url}|{questionnaire_version(content)}"
 
 
 def is_ours(reference: Any, url: str = QUESTIONNAIRE_URL) -> bool:
@@ -191,7 +197,7 @@ def _item(content: Content, q: Question) -> dict:
 
 def questionnaire_to_fhir(content: Content, url: str = QUESTIONNAIRE_URL) -> dict:
     """The questionnaire as a FHIR R4 Questionnaire resource, items in the order asked."""
-    head = {"resourceType": "Questionnaire", "id": "muscle-triage", "url": url, "version": __version__}
+    head = {"resourceType": "Questionnaire", "id": "muscle-triage", "url": url, "version": questionnaire_version(content)}
     names = {"name": "MuscleTriage", "title": "Muscle twitch, cramp or spasm: questions", "status": "active",
              "date": today().isoformat(), "publisher": PUBLISHER,
              "subjectType": ["Patient"]}
@@ -215,7 +221,8 @@ def answers_to_response(
             items.append(item)
     rid = record_id(answers)
     named = {"id": rid} if rid is not None and FHIR_ID.fullmatch(rid) else {}
-    resource = {"resourceType": "QuestionnaireResponse", **named, "questionnaire": questionnaire_reference(questionnaire_url),
+    reference = questionnaire_reference(content, questionnaire_url)
+    resource = {"resourceType": "QuestionnaireResponse", **named, "questionnaire": reference,
                 "status": "completed" if complete else "in-progress", "authored": now_utc()}
     return {**resource, "item": items} if items else resource
 
@@ -274,19 +281,28 @@ def _value(q: Question, answer: dict, where: str, path: str) -> Any:
 UNFINISHED = ("in-progress", "stopped")
 
 
-def unfinished_note(resource: Any) -> str | None:
-    """A warning for a response its form tool marks as not finished: answers may be missing."""
-    status = resource.get("status") if isinstance(resource, dict) else None
-    if status in UNFINISHED:
-        return f"the response is marked {status} (not finished), so some answers may be missing"
-    return None
+def response_note(resource: Any, content: Content) -> str | None:
+    """A warning about a response that is still read: its form tool marks it not finished, or
+    it was saved for other questions (another version of the questionnaire)."""
+    if not isinstance(resource, dict):
+        return None
+    notes = []
+    if resource.get("status") in UNFINISHED:
+        notes.append(f"the response is marked {resource['status']} (not finished), so some answers may be missing")
+    reference = resource.get("questionnaire")
+    if isinstance(reference, str) and "|" in reference:
+        saved_for, ours = reference.split("|", 1)[1], questionnaire_version(content)
+        if saved_for != ours:
+            notes.append(f"it was saved for version {saved_for[:60]} of the questions, and these are version {ours}: "
+                         "check that the answers still mean what they meant")
+    return "; ".join(notes) or None
 
 
-def response_notes(resource: Any) -> list[str | None]:
-    """`unfinished_note` for each response in `resource`, in the order response_to_raw_answers reads them."""
+def response_notes(resource: Any, content: Content) -> list[str | None]:
+    """`response_note` for each response in `resource`, in the order response_to_raw_answers reads them."""
     if isinstance(resource, dict) and resource.get("resourceType") == "Bundle" and isinstance(resource.get("entry"), list):
-        return [unfinished_note(e.get("resource") if isinstance(e, dict) else None) for e in resource["entry"]]
-    return [unfinished_note(resource)]
+        return [response_note(e.get("resource") if isinstance(e, dict) else None, content) for e in resource["entry"]]
+    return [response_note(resource, content)]
 
 
 def _read_response(content: Content, resource: dict, where: str, path: str) -> dict:

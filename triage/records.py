@@ -64,7 +64,7 @@ class Record:
 
 def _from_data(source: str, data: Any, content: Content, path: str, check_depth: bool = True) -> Iterator[Record]:
     """The answer sets in one parsed document, each as a record or an error record."""
-    notes = data_notes(data)
+    notes = data_notes(data, content)
     for n, (where, raw) in enumerate(answer_sets(content, data, path, check_depth)):
         place = f"{source} {where}" if where else source
         if isinstance(raw, InputError):

@@ -98,7 +98,7 @@ def test_stdin_is_json_lines(runner):
 
 def test_csv_and_report_formats(runner):
     csv_out = batch(runner, BATCH / "answers.csv", "-j", "1", "--format", "csv").stdout.splitlines()
-    assert csv_out[0] == "source,id,classification,urgency,headline,error"
+    assert csv_out[0] == "source,id,classification,urgency,headline,error,notes"
     assert len(csv_out) == 6
     report = batch(runner, BATCH / "answers.csv", "-j", "1", "--format", "report").stdout
     assert report.index("| emergency |") < report.index("| self_care |")

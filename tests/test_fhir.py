@@ -650,6 +650,9 @@ def test_an_unfinished_response_is_checked_with_a_warning(shipped, runner, tmp_p
         ["the response is marked in-progress (not finished), so some answers may be missing"], None,
         ["the response is marked stopped (not finished), so some answers may be missing"]]
     assert all(r["ok"] for r in records)
+    as_csv = runner.invoke(cli, ["batch", str(bundle), "-o", "-", "--format", "csv"]).stdout.splitlines()
+    assert as_csv[0].endswith(",notes") and as_csv[1].endswith('(not finished), so some answers may be missing"')
+    assert as_csv[2].endswith(",")
     path.write_text(json.dumps(finished))
     assert "not finished" not in runner.invoke(cli, ["check", str(path)]).stderr
 

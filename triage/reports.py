@@ -56,14 +56,15 @@ class JsonlWriter:
 
 
 class CsvWriter:
-    COLUMNS = ("source", "id", "classification", "urgency", "headline", "error")
+    COLUMNS = ("source", "id", "classification", "urgency", "headline", "error", "notes")
+    """`notes` last (added later): warnings about a record that was still checked, joined by "; "."""
 
     def __init__(self, out: TextIO):
         self.writer = csv.writer(out, lineterminator="\n")
         self.writer.writerow(self.COLUMNS)
 
     def add(self, outcome: Outcome) -> None:
-        record = outcome.record()
+        record = {**outcome.record(), "notes": "; ".join(outcome.notes)}
         self.writer.writerow([_cell(record.get(c)) for c in self.COLUMNS])
 
     def close(self) -> None:

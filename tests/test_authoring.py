@@ -32,7 +32,9 @@ def test_shipped_author_cases_all_pass_on_every_engine(runner, engine):
     assert "0 failing" in result.stderr
 
 
-def test_author_case_failure_names_file_line_case_and_rules_fired(runner, tmp_path):
+def mini_with_a_wrong_case(tmp_path, name: str, expect: str):
+    """A copy of the mini content with tests/wrong.yaml: a passing case, then `name`, a long
+    cramp wrongly expected to be `expect` (its line is 5)."""
     content = tmp_path / "rules"
     shutil.copytree(MINI, content, symlinks=False)
     (content / "tests" / "wrong.yaml").write_text(
@@ -40,10 +42,16 @@ def test_author_case_failure_names_file_line_case_and_rules_fired(runner, tmp_pa
         "  - name: passes\n"
         "    answers: {feeling: flicker}\n"
         "    expect: {classification: twitch}\n"
-        "  - name: long cramp said to be routine\n"
+        f"  - name: {name}\n"
         "    answers: {feeling: locked, minutes: 45, stretch_helps: no}\n"
-        "    expect: {urgency: routine, advice: [stretch], text_contains: [Stay in bed]}\n"
+        f"    expect: {expect}\n"
     )
+    return content
+
+
+def test_author_case_failure_names_file_line_case_and_rules_fired(runner, tmp_path):
+    content = mini_with_a_wrong_case(tmp_path, "long cramp said to be routine",
+                                     "{urgency: routine, advice: [stretch], text_contains: [Stay in bed]}")
     result = invoke(runner, "rules", "test", "--rules", content)
     assert result.exit_code == 1
     line = next(ln for ln in result.stdout.splitlines() if "long cramp" in ln)
@@ -59,17 +67,7 @@ def test_author_case_failure_names_file_line_case_and_rules_fired(runner, tmp_pa
 def test_junit_report_shows_each_case_for_ci(runner, tmp_path):
     import xml.etree.ElementTree as ET
 
-    content = tmp_path / "rules"
-    shutil.copytree(MINI, content, symlinks=False)
-    (content / "tests" / "wrong.yaml").write_text(
-        "cases:\n"
-        "  - name: passes\n"
-        "    answers: {feeling: flicker}\n"
-        "    expect: {classification: twitch}\n"
-        "  - name: long cramp <said> to be routine & fine\n"
-        "    answers: {feeling: locked, minutes: 45, stretch_helps: no}\n"
-        "    expect: {urgency: routine}\n"
-    )
+    content = mini_with_a_wrong_case(tmp_path, "long cramp <said> to be routine & fine", "{urgency: routine}")
     report = tmp_path / "cases.xml"
     result = invoke(runner, "rules", "test", "--rules", content, "--junit", report)
     assert result.exit_code == 1

@@ -293,8 +293,8 @@ def response_note(resource: Any, content: Content) -> str | None:
     if isinstance(reference, str) and "|" in reference:
         saved_for, ours = reference.split("|", 1)[1], questionnaire_version(content)
         if saved_for != ours:
-            notes.append(f"it was saved for version {saved_for[:60]} of the questions, and these are version {ours}: "
-                         "check that the answers still mean what they meant")
+            notes.append(f"it was saved for another version of the questions ({saved_for[:60]}; these are {ours}), "
+                         "so check that each answer still fits its question")
     return "; ".join(notes) or None
 
 

@@ -75,6 +75,14 @@ def _problem_handler(page: Any, status: int, title: str, message: str) -> Any:
     return handler
 
 
+class JsonProblem(Exception):
+    """A JSON request the API cannot use: answered as a JSON error with this status."""
+
+    def __init__(self, status: int, *messages: str) -> None:
+        super().__init__(status, *messages)
+        self.status, self.messages = status, messages
+
+
 class BadForm(Exception):
     """Form data that cannot be what our own pages sent (tampered, or from another version)."""
 
@@ -151,8 +159,7 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         return response
 
     @app.errorhandler(BadForm)
-    @app.errorhandler(Unreadable)
-    def bad_form(_: Exception) -> Response:
+    def bad_form(_: BadForm) -> Response:
         return page("problem.html", 400, title="Your answers could not be read",
                     message="This page got answers it could not read (or the service was restarted). Please start again.")
 
@@ -201,8 +208,9 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
                 with contextlib.suppress(ValueError):
                     q = content.questions[index[state.showing]]
                     answers[q.id] = coerce_answer(q, _reply(q))
-                    if emergency_message(triage, visible_answers(content, answers)[0]):
-                        return call_now_page(visible_answers(content, answers)[0], None)
+                    shown = visible_answers(content, answers)[0]
+                    if emergency_message(triage, shown):
+                        return call_now_page(shown, None)
             raise
         action = request.form.get("action", "answer")
         if action == "continue":
@@ -287,9 +295,9 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
     def api_openapi() -> Response:
         return _json(openapi_document())
 
-    questionnaires = {  # ?format=: the FHIR R4 Questionnaire, or the content's own questionnaire.yaml as JSON
-        "fhir": lambda: questionnaire_to_fhir(content),
-        "native": lambda: json.loads(json.dumps(load_yaml_file(str(content.root / "questionnaire.yaml")))),
+    questionnaires = {  # ?format=: the FHIR R4 Questionnaire, or the content's own questionnaire.yaml as JSON; made once
+        "fhir": questionnaire_to_fhir(content),
+        "native": json.loads(json.dumps(load_yaml_file(str(content.root / "questionnaire.yaml")))),
     }
 
     @app.get("/api/v1/questionnaire")
@@ -297,20 +305,15 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         fmt = request.args.get("format", "fhir")
         if fmt not in questionnaires:
             return _json_error(400, f"unknown format {fmt!r} (use one of: {', '.join(questionnaires)})")
-        return _json(questionnaires[fmt]())
+        return _json(questionnaires[fmt])
 
     @app.post("/api/v1/triage")
     def api_triage() -> Response:
-        if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
-            return _json_error(415, "send the answers as JSON (Content-Type: application/json)")
-        try:  # 400: not JSON text at all
-            data = load_json(decode_text(request.get_data(as_text=False), "request"), "request")
-        except InputError as exc:
-            return _json_error(400, *[_strip_place(line) for line in str(exc).splitlines()])
+        data = _json_body("the answers")
         try:  # 422: JSON, but not answers to this questionnaire
             answers = answers_from_data(content, data, "request")
         except InputError as exc:
-            return _json_error(422, *[_strip_place(line) for line in str(exc).splitlines()])
+            raise JsonProblem(422, *_messages(exc)) from None
         answers.pop(RECORD_ID, None)
         return Response(renderer.render(triage.evaluate(answers), "json"), mimetype="application/json")
 
@@ -321,18 +324,17 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
     @app.post(f"/cds-services/{cdshooks.SERVICE_ID}")
     def cds_service() -> Response:
         """A CDS Hooks call: one card for the patient's newest answers (cdshooks.py)."""
-        if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
-            return _json_error(415, "send the hook request as JSON (Content-Type: application/json)")
-        try:
-            data = load_json(decode_text(request.get_data(as_text=False), "request"), "request")
-        except InputError as exc:
-            return _json_error(400, *[_strip_place(line) for line in str(exc).splitlines()])
+        data = _json_body("the hook request")
         try:
             return _json(cdshooks.cards(content, triage, data))
         except cdshooks.BadHookRequest as exc:
-            return _json_error(400, str(exc))
+            raise JsonProblem(400, str(exc)) from None
         except InputError as exc:
-            return _json_error(422, *[_strip_place(line) for line in str(exc).splitlines()])
+            raise JsonProblem(422, *_messages(exc)) from None
+
+    @app.errorhandler(JsonProblem)
+    def json_problem(problem: JsonProblem) -> Response:
+        return _json_error(problem.status, *problem.messages)
 
     @app.template_filter("as_typed")
     def as_typed(value: Any, question: Question) -> str:
@@ -414,6 +416,21 @@ def _with_style_hashes(policy: str, html: str) -> str:
         for m in _STYLE.finditer(html)
     )
     return policy.replace("style-src 'self'", f"style-src 'self' {hashes}".rstrip())
+
+
+def _json_body(what: str) -> Any:
+    """The request's JSON: 415 when it is not sent as JSON, 400 when it is not JSON text."""
+    if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+        raise JsonProblem(415, f"send {what} as JSON (Content-Type: application/json)")
+    try:
+        return load_json(decode_text(request.get_data(as_text=False), "request"), "request")
+    except InputError as exc:
+        raise JsonProblem(400, *_messages(exc)) from None
+
+
+def _messages(exc: InputError) -> list[str]:
+    """An input error's lines as the API gives them: the words `check` uses, without the place."""
+    return [_strip_place(line) for line in str(exc).splitlines()]
 
 
 def _strip_place(line: str) -> str:

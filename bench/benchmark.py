@@ -14,7 +14,8 @@ and reports the peak memory of each batch run.
 With --against REV, it checks REV out into a temporary git worktree (removed afterwards) and
 measures that tree and this one in turns (old, new, then new, old, ... for several rounds;
 the median is shown): the CPU time of `triage check` on one file against the bare
-`python -c 'import click, jinja2, yaml'`, each engine alone (Triage.decide over pre-generated
+`python -c 'import click, jinja2, yaml'`, of loading the content with its cache off (what an
+author's edit or a first run costs), each engine alone (Triage.decide over pre-generated
 random answer sets), and `triage batch` with one job. Every measurement runs in a fresh
 process that imports only its own tree (PYTHONPATH), from a neutral folder, through public
 entry points only (triage.Triage, triage.load_content, triage.samples.random_answers and
@@ -186,6 +187,23 @@ def child_engine(engine: str, sets: int, seed: int) -> dict:
     return {"rate": sets / seconds, "method": run.__name__, "module": triage.__file__}
 
 
+def child_load(times: int) -> dict:
+    """CPU ms of loading and checking the shipped content with the content cache off: the first
+    load (the checking code's imports included: what a first `triage check` pays) and the mean
+    of the next `times` loads."""
+    os.environ["TRIAGE_NO_CACHE"] = "1"
+    import triage
+    from triage import load_content
+
+    start = time.process_time()
+    load_content()
+    first = time.process_time() - start
+    start = time.process_time()
+    for _ in range(times):
+        load_content()
+    return {"first": first * 1000, "again": (time.process_time() - start) / times * 1000, "module": triage.__file__}
+
+
 def child_jsonl(path: str, count: int, seed: int) -> dict:
     import triage
 
@@ -290,6 +308,10 @@ def _measure(old: Tree, new: Tree, cwd: Path, rounds: int, sets: int, records: i
             note("", "bare", _cpu_of(bare, old.env, cwd)[0])
             for tree in pair:
                 note(tree.label, "check", _cpu_of(check, tree.env, cwd)[0])
+        for tree in pair:
+            loaded = _child(tree, cwd, "load", "5")
+            note(tree.label, "load first", loaded["first"] / 1000)
+            note(tree.label, "load again", loaded["again"] / 1000)
         for engine in ("python", "durable"):
             for tree in pair:
                 if engine == "durable" and not tree.durable:
@@ -345,6 +367,11 @@ def _table(figures: dict, methods: dict, old: Tree, new: Tree, sets: int, record
     print(f"| `triage check {EXAMPLE}`, ms CPU | {cell(a, ',.0f', old.label, 'check', 1000)} "
           f"| {cell(b, ',.0f', new.label, 'check', 1000)} | {ratio(a, b)} |")
     print(f"| start-up / bare import | {a / bare:.2f}x | {b / bare:.2f}x | |")
+    for key, words in (("load first", "first content load, no cache (imports included)"),
+                       ("load again", "each later content load, no cache")):
+        a, b = median(old.label, key), median(new.label, key)
+        print(f"| {words}, ms CPU | {cell(a, ',.0f', old.label, key, 1000)} | {cell(b, ',.0f', new.label, key, 1000)} "
+              f"| {ratio(a, b)} |")
     for engine in ("python", "durable"):
         alone = median(old.label, f"engine {engine}"), median(new.label, f"engine {engine}")
         batch = median(old.label, f"batch {engine}"), median(new.label, f"batch {engine}")
@@ -378,6 +405,8 @@ def main() -> None:
         kind, rest = sys.argv[2], sys.argv[3:]
         if kind == "engine":
             result = child_engine(rest[0], int(rest[1]), int(rest[2]))
+        elif kind == "load":
+            result = child_load(int(rest[0]))
         else:
             result = child_jsonl(rest[0], int(rest[1]), int(rest[2]))
         print(json.dumps(result))

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from triage.authoring.cases import EXPECT_FIELDS
-from triage.model import ANSWER_ID, CLASSIFICATIONS, ITEM_ID, URGENCY_LEVELS
+from triage.model import CLASSIFICATIONS, ITEM_ID, URGENCY_LEVELS
 from triage.operators import OPERATORS
+from triage.questionfile import RESERVED_IDS
 from triage.questiontypes import QUESTION_TYPES
 from triage.yamlsafe import load_yaml_file
 
@@ -31,14 +31,14 @@ FIRST_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
 # flag with a mild urgency, a reason missing next to an urgency, a `then` that concludes
 # nothing. The schema must reject each of their YAML files, with as many errors as
 # `triage rules validate` reports for that file (expected.txt).
-SCHEMA_CASES = ["bad-outcomes", "red-flag-too-mild", "unknown-field-and-wrong-type"]
+SCHEMA_CASES = ["bad-outcomes", "no-second-message", "red-flag-too-mild", "reserved-ids", "unknown-field-and-wrong-type"]
 # The others need what a schema cannot know: YAML syntax and duplicate keys (the file does
 # not parse), unique rule ids across files, flag cycles and unset flags, whether a question,
 # option or source id exists, show_if order, whether a comparison fits the question's type
 # and range, templates, and where the {emergency_number} placeholder may appear.
 NOT_SCHEMA_CASES = [
-    "alias-bomb-and-tag", "duplicate-key", "reserved-ids", "template-runtime", "duplicate-rule-id", "flags", "show-if-later",
-    "template-errors", "misplaced-placeholder",
+    "alias-bomb-and-tag", "duplicate-key", "template-runtime", "duplicate-rule-id", "flags", "show-if-later",
+    "template-errors", "misplaced-placeholder", "several-kinds-at-once",
     "unknown-ids", "unknown-source", "value-does-not-fit", "yaml-syntax",
 ]
 
@@ -121,20 +121,25 @@ def test_schema_rejects_bad_overlay(case):
 def test_schemas_use_the_loaders_words():
     rules, questionnaire, tests = SCHEMAS["rules"], SCHEMAS["questionnaire"], SCHEMAS["tests"]
     assert rules["$defs"]["then"]["properties"]["urgency"]["enum"] == list(URGENCY_LEVELS)
+    for key in ("urgency", "urgency_at_least", "urgency_at_most"):  # the authors' cases use the same words
+        assert tests["$defs"]["expect"]["properties"][key]["enum"] == list(URGENCY_LEVELS)
     assert rules["$defs"]["then"]["properties"]["classification"]["enum"] == list(CLASSIFICATIONS)
     assert SCHEMAS["outcomes"]["properties"]["urgency"]["required"] == list(URGENCY_LEVELS)
     assert SCHEMAS["outcomes"]["properties"]["classification"]["required"] == list(CLASSIFICATIONS)
     assert questionnaire["$defs"]["question"]["properties"]["type"]["enum"] == list(QUESTION_TYPES)
-    assert questionnaire["$defs"]["question"]["properties"]["id"]["pattern"] == ANSWER_ID.pattern
+    for definition in ("question", "option"):  # ids the answer set and durable-rules use for themselves
+        assert sorted(questionnaire["$defs"][definition]["properties"]["id"]["not"]["enum"]) == sorted(RESERVED_IDS)
     assert rules["$defs"]["rule"]["properties"]["id"]["pattern"] == ITEM_ID.pattern
     comparison = rules["$defs"]["comparison"]["properties"]
     assert sorted(comparison) == sorted(["question", *OPERATORS])
-    assert sorted(tests["$defs"]["expect"]["properties"]) == sorted(EXPECT_FIELDS)
     # show_if is the rule condition without flags (flags are not known while asking).
     assert questionnaire["$defs"]["comparison"] == rules["$defs"]["comparison"]
-    rule_branches = rules["$defs"]["condition"]["oneOf"]
-    without_flag = [b for b in rule_branches if "flag" not in b.get("properties", {})]
-    assert questionnaire["$defs"]["condition"]["oneOf"] == without_flag
+    rule_branches = rules["$defs"]["condition"]["anyOf"]
+    asking = questionnaire["$defs"]["condition"]["anyOf"]
+    assert [b for b in asking if "flag" not in b.get("properties", {})] == [
+        b for b in rule_branches if "flag" not in b.get("properties", {})
+    ]
+    assert [b["properties"]["flag"]["not"] for b in asking if "flag" in b.get("properties", {})] == [{}]
 
 
 def _undescribed(node, path: str) -> list[str]:

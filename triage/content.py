@@ -2,31 +2,28 @@
 
 Everything is checked before anything runs, and every problem is reported at once as
 `path:line:column: message`, so an author can fix a file in one pass. The model it builds
-is in `triage.model`; the field-by-field checks are in `triage.fieldcheck`.
+is in `triage.model`. Each file is first checked against its JSON Schema (`triage.shapes`, the
+one definition of the format's shapes); what fits is then read, and what a schema cannot say
+(ids that must exist, values that fit their question, flag order) is checked here and in
+`triage.fieldcheck`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from .conditions import flags_read
 from .contentcache import cached
 from .engines import durable
-from .errors import ContentError, InputError, Problem
-from .fieldcheck import UNREADABLE, Checker, ConditionReader, kind_of
+from .errors import ContentError, Problem
+from .fieldcheck import Checker, ConditionReader
 from .model import (
-    ANSWER_ID,
-    CLASSIFICATIONS,
     EMERGENCY_NUMBER,
-    ITEM_ID,
     TEMPLATES,
-    URGENCY_LEVELS,
     AdviceItem,
     Content,
     Outcomes,
@@ -37,57 +34,43 @@ from .model import (
     default_rules_dir,
 )
 from .questionfile import read_questions
-from .yamlsafe import LocatedDict, LocatedList, Mark, load_yaml_file
+from .shapes import ShapedFile, read_shaped
+from .yamlsafe import LocatedDict
 
 # --- the files --------------------------------------------------------------------------------
 
-
-def _load(path: Path, problems: list[Problem]) -> Any:
-    try:
-        return load_yaml_file(str(path), problems)
-    except InputError as exc:
-        problems.extend(exc.problems)
-        return UNREADABLE
+SCHEMAS = {"questionnaire.yaml": "questionnaire.schema.json", "outcomes.yaml": "outcomes.schema.json",
+           "advice.yaml": "advice.schema.json", "sources.yaml": "sources.schema.json"}
+RULES_SCHEMA = "rules.schema.json"
 
 
-def _read_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
-    c = Checker(str(path), problems)
-    sources: dict[str, Source] = {}
-    for entry, sid, what in _entries(c, _load(path, problems), "sources", "source", ("id", "title"), ("file", "url")):
-        if ("file" in entry) == ("url" in entry):
-            c.problem(entry.where(), f"{what}: give exactly one of 'file' (a source document) or 'url'")
-        url = c.text(entry, "url", what)
-        if url and not url.startswith("https://"):
-            c.problem(entry.where_value("url"), f"{what}: url must start with https://")
-        sources[sid] = Source(sid, c.text(entry, "title", what), c.text(entry, "file", what), url)
-    return sources
-
-
-def _entries(
-    c: Checker, data: Any, key: str, kind: str, required: tuple, optional: tuple
-) -> Iterator[tuple[LocatedDict, str, str]]:
-    """(entry, id, label) for each well-formed entry with a valid, unique id."""
+def _unique(c: Checker, file: ShapedFile, key: str, kind: str) -> Iterator[tuple[LocatedDict, str, str]]:
+    """(entry, id, label) for each entry that fits its schema and whose id is not taken."""
     seen: set[str] = set()
-    for entry, _ in c.items(data, key):
-        item_id = entry.get("id")
-        what = f"{kind} {item_id!r}"
-        if not c.fields(entry, what, required, optional):
+    for i, entry in file.entries(key):
+        if not file.shape.fits(i):
             continue
-        if not isinstance(item_id, str) or not ITEM_ID.fullmatch(item_id):
-            c.problem(entry.where_value("id"), f"{what}: not a valid id")
-            continue
+        item_id = entry["id"]
         if item_id in seen:
             c.problem(entry.where_value("id"), f"duplicate {kind} id {item_id!r}")
             continue
         seen.add(item_id)
-        yield entry, item_id, what
+        yield entry, item_id, f"{kind} {item_id!r}"
 
 
-def _read_advice(path: Path, sources: dict, problems: list[Problem]) -> dict[str, AdviceItem]:
-    c = Checker(str(path), problems)
+def _read_sources(file: ShapedFile, problems: list[Problem]) -> dict[str, Source]:
+    c = Checker(str(file.path), problems)
+    return {
+        sid: Source(sid, c.text(entry, "title", what), c.text(entry, "file", what), c.text(entry, "url", what))
+        for entry, sid, what in _unique(c, file, "sources", "source")
+    }
+
+
+def _read_advice(file: ShapedFile, sources: dict, unread: set[str], problems: list[Problem]) -> dict[str, AdviceItem]:
+    c = Checker(str(file.path), problems)
     advice: dict[str, AdviceItem] = {}
-    for entry, aid, what in _entries(c, _load(path, problems), "advice", "advice", ("id", "title", "text", "sources"), ()):
-        cited = _cited(c, entry, what, sources)
+    for entry, aid, what in _unique(c, file, "advice", "advice"):
+        cited = _cited(c, entry, what, sources, unread)
         advice[aid] = AdviceItem(aid, c.text(entry, "title", what), c.text(entry, "text", what), cited)
         if EMERGENCY_NUMBER in advice[aid].text:
             c.problem(entry.where_value("text"), f"{what}: {EMERGENCY_NUMBER} may only be used in outcomes.yaml "
@@ -95,75 +78,64 @@ def _read_advice(path: Path, sources: dict, problems: list[Problem]) -> dict[str
     return advice
 
 
-def _cited(c: Checker, entry: LocatedDict, what: str, sources: dict) -> tuple[str, ...]:
-    cited = c.id_list(entry, "sources", what)
-    if not cited and "sources" in entry:
-        c.problem(entry.where_value("sources"), f"{what}: cite at least one source")
-    value = entry.get("sources")
+def _cited(c: Checker, entry: LocatedDict, what: str, sources: dict, unread: set[str]) -> tuple[str, ...]:
+    cited = tuple(entry["sources"])
     for i, sid in enumerate(cited):
-        if sid not in sources:
-            mark = value.where(i) if isinstance(value, LocatedList) else entry.where_value("sources")
-            c.problem(mark, f"{what}: unknown source {sid!r}")
+        if sid not in sources and sid not in unread:
+            c.problem(entry["sources"].where(i), f"{what}: unknown source {sid!r}")
     return cited
 
 
-def _read_rules(path: Path, content: dict, problems: list[Problem]) -> list[Rule]:
-    c = Checker(str(path), problems)
+@dataclass
+class _Known:
+    """What rules may name: the questions, sources and advice that were read, and the ids of
+    those whose own entries did not fit (named without a second message)."""
+
+    questions: dict[str, Question]
+    sources: dict[str, Source]
+    advice: dict[str, AdviceItem]
+    unread: set[str]
+
+
+def _read_rules(file: ShapedFile, known: _Known, problems: list[Problem]) -> tuple[list[Rule], set[str]]:
+    """The rules that could be read, and every flag any rule of the file sets (read or not)."""
+    c = Checker(str(file.path), problems)
     rules = []
-    for entry, mark in c.items(_load(path, problems), "rules"):
+    flags_set: set[str] = set()
+    for i, entry in file.entries("rules"):
+        then = entry.get("then")
+        if isinstance(then, dict) and isinstance(then.get("flags"), list):
+            flags_set.update(f for f in then["flags"] if isinstance(f, str))
         rid = entry.get("id")
-        what = f"rule {rid!r}"
-        if not c.fields(entry, what, ("id", "when", "then", "sources"), ("title", "red_flag")):
+        what = f"rule {rid!r}" if isinstance(rid, str) else f"rule {i + 1}"
+        when = None
+        if file.shape.fits(i, "id", "when"):
+            when = ConditionReader(c, known.questions, what, unread=known.unread).read(entry["when"])
+        if not file.shape.fits(i):
             continue
-        if not isinstance(rid, str) or not ITEM_ID.fullmatch(rid):
-            c.problem(entry.where_value("id"), f"{what}: id must be lower-case letters, digits, - and _")
-            continue
-        reader = ConditionReader(c, content["questions"], what)
-        when = reader.read(entry["when"], entry.where_value("when"))
-        then = c.mapping(entry["then"], entry.where_value("then"), f"{what}: then")
-        cited = _cited(c, entry, what, content["sources"])
-        if then is None or when is None:
-            continue
-        c.fields(then, f"{what} then", (), ("urgency", "classification", "reason", "advice", "flags"))
-        urgency = then.get("urgency")
-        if urgency is not None and urgency not in URGENCY_LEVELS:
-            c.problem(
-                then.where_value("urgency"), f"{what}: urgency must be one of {', '.join(URGENCY_LEVELS)}, got {kind_of(urgency)}"
-            )
-            urgency = None
-        classification = then.get("classification")
-        if classification is not None and classification not in CLASSIFICATIONS:
-            c.problem(
-                then.where_value("classification"),
-                f"{what}: classification must be one of {', '.join(CLASSIFICATIONS)}, got {kind_of(classification)}",
-            )
-            classification = None
+        then, rid = entry["then"], entry["id"]
+        cited = _cited(c, entry, what, known.sources, known.unread)
         reason = c.text(then, "reason", what)
         if EMERGENCY_NUMBER in reason:
             c.problem(then.where_value("reason"), f"{what}: {EMERGENCY_NUMBER} may only be used in outcomes.yaml "
                       "(actions, safety_net, disclaimer); write 'your emergency number'")
-        if (urgency or classification) and not reason and "reason" not in then:
-            c.problem(then.where(), f"{what}: a rule that sets urgency or classification needs a 'reason' for the user")
-        advice = c.id_list(then, "advice", what)
+        advice = tuple(then.get("advice", ()))
         for aid in advice:
-            if aid not in content["advice"]:
+            if aid not in known.advice and aid not in known.unread:
                 c.problem(then.where_value("advice"), f"{what}: unknown advice {aid!r}")
-        flags = c.id_list(then, "flags", what, ANSWER_ID)
-        if not (urgency or classification or advice or flags):
-            c.problem(then.where(), f"{what}: 'then' must conclude something (urgency, classification, advice or flags)")
-        red_flag = c.flag(entry, "red_flag", what)
-        if red_flag and urgency not in ("urgent", "emergency"):
-            c.problem(entry.where_value("red_flag"), f"{what}: a red flag must conclude urgency urgent or emergency")
+        if when is None:
+            continue
         rules.append(Rule(
-            id=rid, when=when, sources=cited, path=str(path), line=mark.line,
-            title=c.text(entry, "title", what), red_flag=red_flag, urgency=urgency,
-            classification=classification, reason=reason, advice=advice, flags=flags,
+            id=rid, when=when, sources=cited, path=str(file.path), line=file.data["rules"].where(i).line,
+            title=c.text(entry, "title", what), red_flag=entry.get("red_flag", False), urgency=then.get("urgency"),
+            classification=then.get("classification"), reason=reason, advice=advice, flags=tuple(then.get("flags", ())),
         ))
-    return rules
+    return rules, flags_set
 
 
-def _stage_rules(rules: list[Rule], problems: list[Problem]) -> list[Rule]:
-    """Give each rule a stage: after every rule that sets a flag it reads."""
+def _stage_rules(rules: list[Rule], flags_set: set[str], problems: list[Problem]) -> list[Rule]:
+    """Give each rule a stage: after every rule that sets a flag it reads. `flags_set`: every
+    flag some rule sets, also rules that could not be read (their problems are reported)."""
 
     setters: dict[str, list[Rule]] = {}
     for rule in rules:
@@ -171,7 +143,7 @@ def _stage_rules(rules: list[Rule], problems: list[Problem]) -> list[Rule]:
             setters.setdefault(name, []).append(rule)
     for rule in rules:
         for name in sorted(flags_read(rule.when)):
-            if name not in setters:
+            if name not in setters and name not in flags_set:
                 problems.append(Problem(rule.path, rule.line, 1, f"rule {rule.id!r}: no rule sets flag {name!r}"))
     stage: dict[str, int] = {}
     in_progress: list[str] = []
@@ -204,82 +176,51 @@ class _Cycle(Exception):
         self.circle = circle
 
 
-def _read_outcomes(path: Path, problems: list[Problem]) -> Outcomes | None:
-    c = Checker(str(path), problems)
-    data = _load(path, problems)
-    top = c.mapping(data, Mark((1, 1)), "the file") if data is not UNREADABLE else None
-    if top is None:
+def _read_outcomes(file: ShapedFile, problems: list[Problem]) -> Outcomes | None:
+    """The outcome texts, or None when the file does not fit its schema."""
+    c = Checker(str(file.path), problems)
+    top = file.data
+    if isinstance(top, LocatedDict):
+        _check_placeholders(c, top)
+    if top is None or file.shape.problems:
         return None
-    required = ("urgency", "classification", "fallback", "emergency_signs", "disclaimer", "words_note")
-    if not c.fields(top, "outcomes", required, ("$schema", "safety_net", "emergency_numbers")):
-        return None
-    labels: dict[str, str] = {}
-    actions: dict[str, str] = {}
-    class_labels: dict[str, str] = {}
-    explanations: dict[str, str] = {}
-    for section, names, keys in (
-        ("urgency", URGENCY_LEVELS, ("label", "action")), ("classification", CLASSIFICATIONS, ("label", "explanation"))
-    ):
-        block = c.mapping(top[section], top.where_value(section), section)
-        if block is None:
-            continue
-        c.fields(block, section, names, ())
-        for name in names:
-            entry = c.mapping(block.get(name), block.where(name), f"{section} {name}") if name in block else None
-            if entry is None or not c.fields(entry, f"{section} {name}", keys, ()):
-                continue
-            first, second = (labels, actions) if section == "urgency" else (class_labels, explanations)
-            first[name] = c.text(entry, keys[0], f"{section} {name}")
-            second[name] = c.text(entry, keys[1], f"{section} {name}")
-    fallback = c.mapping(top["fallback"], top.where_value("fallback"), "fallback")
-    fallback_urgency, fallback_reason = "soon", ""
-    if fallback is not None and c.fields(fallback, "fallback", ("urgency", "reason"), ()):
-        fallback_urgency = fallback["urgency"]
-        if fallback_urgency not in URGENCY_LEVELS:
-            c.problem(fallback.where_value("urgency"), f"fallback: urgency must be one of {', '.join(URGENCY_LEVELS)}")
-            fallback_urgency = "soon"
-        fallback_reason = c.text(fallback, "reason", "fallback")
-    signs = top["emergency_signs"]
-    if not isinstance(signs, list) or not signs or not all(isinstance(s, str) and s.strip() for s in signs):
-        c.problem(top.where_value("emergency_signs"), "emergency_signs must be a non-empty list of texts")
-        signs = []
-    safety_nets: dict[str, str] = {}
-    if "safety_net" in top:
-        block = c.mapping(top["safety_net"], top.where_value("safety_net"), "safety_net")
-        if block is not None and c.fields(block, "safety_net", (), URGENCY_LEVELS):
-            safety_nets = {level: c.text(block, level, f"safety_net {level}") for level in URGENCY_LEVELS if level in block}
-    regions, when_unknown = _read_emergency_numbers(c, top)
-    disclaimer = c.text(top, "disclaimer", "outcomes")
-    for where, text in [(top.where_value("disclaimer"), disclaimer)] + [
-        (top.where_value("urgency"), action) for action in actions.values()
-    ] + [(top.where_value("safety_net"), net) for net in safety_nets.values()]:
-        if "{" in text.replace(EMERGENCY_NUMBER, ""):
-            c.problem(where, f"the only placeholder outcome texts may use is {EMERGENCY_NUMBER}: {text[:60]!r}")
+    texts = {
+        section: {name: {key: c.text(entry, key, f"{section} {name}") for key in entry} for name, entry in top[section].items()}
+        for section in ("urgency", "classification")
+    }
+    regions, when_unknown = {}, "911, 999 or 112"
+    if "emergency_numbers" in top:
+        block = top["emergency_numbers"]
+        when_unknown = c.text(block, "when_unknown", "emergency_numbers")
+        regions = {
+            rid: Region(rid, c.text(entry, "name", f"region {rid}"), c.text(entry, "number", f"region {rid}"))
+            for rid, entry in block["regions"].items()
+        }
     return Outcomes(
-        labels, actions, class_labels, explanations, fallback_urgency, fallback_reason,
-        tuple(s.strip() for s in signs), disclaimer, c.text(top, "words_note", "outcomes"),
-        safety_nets, regions, when_unknown,
+        {name: words["label"] for name, words in texts["urgency"].items()},
+        {name: words["action"] for name, words in texts["urgency"].items()},
+        {name: words["label"] for name, words in texts["classification"].items()},
+        {name: words["explanation"] for name, words in texts["classification"].items()},
+        top["fallback"]["urgency"], c.text(top["fallback"], "reason", "fallback"),
+        tuple(sign.strip() for sign in top["emergency_signs"]), c.text(top, "disclaimer", "outcomes"),
+        c.text(top, "words_note", "outcomes"),
+        {level: c.text(top["safety_net"], level, f"safety_net {level}") for level in top.get("safety_net", {})},
+        regions, when_unknown,
     )
 
 
-def _read_emergency_numbers(c: Checker, top: LocatedDict) -> tuple[dict[str, Region], str]:
-    """`emergency_numbers`: the number per region, and how it reads when no region is chosen."""
-    if "emergency_numbers" not in top:
-        return {}, "911, 999 or 112"
-    block = c.mapping(top["emergency_numbers"], top.where_value("emergency_numbers"), "emergency_numbers")
-    if block is None or not c.fields(block, "emergency_numbers", ("when_unknown", "regions"), ()):
-        return {}, "911, 999 or 112"
-    regions: dict[str, Region] = {}
-    listed = c.mapping(block["regions"], block.where_value("regions"), "emergency_numbers regions")
-    for region_id in listed or {}:
-        assert listed is not None
-        what = f"emergency_numbers region {region_id}"
-        entry = c.mapping(listed[region_id], listed.where_value(region_id), what)
-        if not (isinstance(region_id, str) and re.fullmatch(r"[a-z]{2,3}", region_id)):
-            c.problem(listed.where(region_id), f"{what}: a region id is 2 or 3 lower-case letters, like us or uk")
-        elif entry is not None and c.fields(entry, what, ("name", "number"), ()):
-            regions[region_id] = Region(region_id, c.text(entry, "name", what), c.text(entry, "number", what))
-    return regions, c.text(block, "when_unknown", "emergency_numbers")
+def _check_placeholders(c: Checker, top: LocatedDict) -> None:
+    """The emergency number is the one placeholder (checked on every text that is one, whatever
+    else is wrong with the file)."""
+    urgency, nets = top.get("urgency"), top.get("safety_net")
+    texts = [(top.where_value("disclaimer"), top.get("disclaimer"))]
+    if isinstance(urgency, dict):
+        texts += [(top.where_value("urgency"), words.get("action")) for words in urgency.values() if isinstance(words, dict)]
+    if isinstance(nets, dict):
+        texts += [(top.where_value("safety_net"), net) for net in nets.values()]
+    for where, text in texts:
+        if isinstance(text, str) and "{" in text.replace(EMERGENCY_NUMBER, ""):
+            c.problem(where, f"the only placeholder outcome texts may use is {EMERGENCY_NUMBER}: {text.strip()[:60]!r}")
 
 
 def links_out_of(root: Path) -> list[Problem]:
@@ -334,19 +275,28 @@ def content_files(root: Path) -> list[Path]:
 
 
 def _load_checked(root: Path, cache_key: str | None) -> Content:
-    """Read and check every file: the slow part of start-up, which `cached` skips when nothing changed."""
+    """Read and check every file: the slow part of start-up, which `cached` skips when nothing changed.
+    Each file is checked against its schema as it is read; then what fits is read into the model."""
     problems: list[Problem] = []
-    questions = read_questions(root / "questionnaire.yaml", _load(root / "questionnaire.yaml", problems), problems)
-    if questions is None:  # rules cannot be checked without the questions they read
+    files = {name: read_shaped(root / name, schema, problems) for name, schema in SCHEMAS.items()}
+    rule_files_read = [read_shaped(path, RULES_SCHEMA, problems) for path in rule_files(root)]
+    questions_file = files["questionnaire.yaml"]
+    if questions_file.data is None or questions_file.shape.whole:  # rules cannot be checked without their questions
         raise ContentError(problems)
-    sources = _read_sources(root / "sources.yaml", problems)
-    advice = _read_advice(root / "advice.yaml", sources, problems)
-    outcomes = _read_outcomes(root / "outcomes.yaml", problems)
-    context = {"questions": {q.id: q for q in questions}, "sources": sources, "advice": advice}
+    questions = read_questions(questions_file, problems)
+    sources = _read_sources(files["sources.yaml"], problems)
+    unread = questions_file.unread_ids("questions") | files["sources.yaml"].unread_ids("sources")
+    advice = _read_advice(files["advice.yaml"], sources, unread, problems)
+    unread |= files["advice.yaml"].unread_ids("advice")
+    outcomes = _read_outcomes(files["outcomes.yaml"], problems)
+    known = _Known({q.id: q for q in questions}, sources, advice, unread)
     rules: list[Rule] = []
+    flags_set: set[str] = set()
     seen: dict[str, Rule] = {}
-    for path in rule_files(root):
-        for rule in _read_rules(path, context, problems):
+    for file in rule_files_read:
+        read, flags = _read_rules(file, known, problems)
+        flags_set |= flags
+        for rule in read:
             if rule.id in seen:
                 first = seen[rule.id]
                 problems.append(
@@ -355,10 +305,10 @@ def _load_checked(root: Path, cache_key: str | None) -> Content:
                 continue
             seen[rule.id] = rule
             rules.append(rule)
-    rules = _stage_rules(rules, problems)
+    rules = _stage_rules(rules, flags_set, problems)
     _check_fact_size(questions, rules, root, problems)
     if problems or outcomes is None:
-        raise ContentError(problems)
+        raise ContentError(sorted(problems, key=lambda p: (p.path, p.line, p.column, p.message)))
     content = Content(root, tuple(questions), tuple(sorted(rules, key=lambda r: r.id)), advice, sources, outcomes)
     content.cache_key = cache_key  # not an init field: dataclasses.replace() (changed content) drops it
     content.fingerprint = fingerprint(root)

@@ -78,8 +78,11 @@ def _private(info: os.stat_result, want_dir: bool = False) -> bool:
 
 @functools.cache
 def code_key() -> str:
-    """What the code contributes to every key: this package's modules and the parsers' versions."""
+    """What the code contributes to every key: this package's modules, the content schemas (they
+    decide what loads: `triage.shapes`) and the parsers' versions."""
     import yaml
+
+    from .model import default_rules_dir
 
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{sys.version}|{yaml.__version__}|{yaml.__with_libyaml__}|{jinja2.__version__}".encode())
@@ -87,6 +90,8 @@ def code_key() -> str:
     for module in sorted(package.rglob("*.py")):  # size and time, as Python itself checks its .pyc files
         info = module.stat()
         digest.update(f"{module.relative_to(package)}|{info.st_size}|{info.st_mtime_ns}\0".encode())
+    for schema in sorted((default_rules_dir() / "schema").glob("*.json")):
+        digest.update(f"{schema.name}\0".encode() + schema.read_bytes())
     return digest.hexdigest()
 
 

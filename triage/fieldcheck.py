@@ -1,32 +1,25 @@
-"""Reading located YAML data against the content format: fields, types, ids, conditions.
+"""Reading content that fits its schema (`triage.shapes`) into the model, checking what a schema
+cannot say: ids that must exist, values that must fit their question, text that must be writable.
 
-A small checker in the style of a schema validator that keeps going after a problem, so an
-author sees every problem in a file at once, each with its line and column.
+Shapes (which fields, their types, allowed words) are checked by the schema before anything
+here runs, and only the parts that fit are read; so this module never checks a shape again.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from .errors import Problem
-from .model import ANSWER_ID, ITEM_ID, All, AnyOf, Compare, Condition, Flag, Not, Question
+from .model import All, AnyOf, Compare, Condition, Flag, Not, Question
 from .operators import OPERATORS, Operator
 from .questiontypes import NotFit, coerce_item, coerce_number, question_type
 from .yamlsafe import LocatedDict, LocatedList, Mark
 
 
-class _Unreadable:
-    """Stands for a file that could not be parsed at all (its problems are already reported)."""
-
-
-UNREADABLE = _Unreadable()
-
-
 class Checker:
-    """Collects problems while reading located YAML data."""
+    """Collects problems while reading one file."""
 
     def __init__(self, path: str, problems: list[Problem]):
         self.path = path
@@ -35,92 +28,14 @@ class Checker:
     def problem(self, mark: Mark, message: str) -> None:
         self.problems.append(Problem(self.path, mark.line, mark.column, message))
 
-    def mapping(self, value: Any, mark: Mark, what: str) -> LocatedDict | None:
-        if isinstance(value, LocatedDict):
-            return value
-        self.problem(mark, f"{what} must be a mapping (key: value lines), got {kind_of(value)}")
-        return None
-
-    def fields(self, data: LocatedDict, what: str, required: tuple, optional: tuple) -> bool:
-        ok = True
-        for key in data:
-            if key not in required and key not in optional:
-                allowed = ", ".join(required + optional)
-                self.problem(data.where(key), f"{what}: unknown field {key!r} (allowed: {allowed})")
-        for key in required:
-            if key not in data:
-                self.problem(data.where(), f"{what}: missing required field {key!r}")
-                ok = False
-        return ok
-
-    def text(self, data: LocatedDict, key: str, what: str, default: str = "") -> str:
-        value = data.get(key, default)
-        if not isinstance(value, str) or (key in data and not value.strip()):
-            self.problem(data.where_value(key), f"{what}: {key!r} must be non-empty text, got {kind_of(value)}")
-            return default
+    def text(self, data: LocatedDict, key: str, what: str) -> str:
+        """The text at `key` (the schema made sure it is text), stripped; "" when absent."""
+        value = data.get(key, "")
         if not _is_unicode(value):
             self.problem(data.where_value(key), f"{what}: {key!r} holds a character that is not valid Unicode "
                                                 "(a lone surrogate such as \\ud800); it could not be written out")
-            return default
-        return value.strip()
-
-    def flag(self, data: LocatedDict, key: str, what: str) -> bool:
-        value = data.get(key, False)
-        if not isinstance(value, bool):
-            self.problem(data.where_value(key), f"{what}: {key!r} must be true or false, got {kind_of(value)}")
-            return False
-        return value
-
-    def id_list(self, data: LocatedDict, key: str, what: str, pattern: re.Pattern[str] = ITEM_ID) -> tuple[str, ...]:
-        value = data.get(key, [])
-        if not isinstance(value, list):
-            self.problem(data.where_value(key), f"{what}: {key!r} must be a list, got {kind_of(value)}")
-            return ()
-        items = []
-        for i, item in enumerate(value):
-            mark = value.where(i) if isinstance(value, LocatedList) else data.where_value(key)
-            if not isinstance(item, str) or not pattern.fullmatch(item):
-                self.problem(mark, f"{what}: {key!r} item {item!r} is not a valid id")
-            else:
-                items.append(item)
-        return tuple(items)
-
-    def items(self, data: Any, key: str) -> list[tuple[LocatedDict, Mark]]:
-        """The list of mappings under a file's top-level key."""
-        if data is UNREADABLE:
-            return []
-        top = self.mapping(data, Mark((1, 1)), "the file")
-        if top is None:
-            return []
-        self.fields(top, "the file", (key,), ("$schema",))
-        value = top.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, LocatedList):
-            self.problem(top.where_value(key), f"{key!r} must be a list, got {kind_of(value)}")
-            return []
-        found = []
-        for i, item in enumerate(value):
-            entry = self.mapping(item, value.where(i), f"{key} item {i + 1}")
-            if entry is not None:
-                found.append((entry, value.where(i)))
-        return found
-
-
-def kind_of(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (true/false)"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the text {value[:40]!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+            return ""
+        return str(value).strip()
 
 
 # --- conditions ------------------------------------------------------------------------------
@@ -134,59 +49,41 @@ class ConditionReader:
     """
 
     def __init__(
-        self, checker: Checker, questions: dict[str, Question], what: str, later: set[str] | frozenset[str] = frozenset()
+        self, checker: Checker, questions: dict[str, Question], what: str,
+        later: set[str] | frozenset[str] = frozenset(), unread: set[str] | frozenset[str] = frozenset(),
     ):
         self.checker = checker
         self.questions = questions
         self.what = what
         self.later = later
+        self.unread = unread
+        """Questions whose own entry did not fit its schema: comparisons on them are not checked."""
         self.flags: list[tuple[str, Mark]] = []
 
-    def read(self, data: Any, mark: Mark) -> Condition | None:
-        c = self.checker
-        node = c.mapping(data, mark, f"{self.what}: a condition")
-        if node is None:
-            return None
+    def read(self, node: LocatedDict) -> Condition | None:
+        """The condition, or None after reporting why it cannot hold (or when it names a
+        question whose own problems are already reported)."""
         for key in ("all", "any"):
             if key in node:
-                if len(node) != 1:
-                    c.problem(node.where(), f"{self.what}: '{key}' must stand alone in its condition")
-                parts = node[key]
-                if not isinstance(parts, LocatedList) or not parts:
-                    c.problem(node.where_value(key), f"{self.what}: '{key}' needs a non-empty list of conditions")
-                    return None
-                read = [self.read(p, parts.where(i)) for i, p in enumerate(parts)]
+                read = [self.read(part) for part in node[key]]
                 if any(r is None for r in read):
                     return None
                 return (All if key == "all" else AnyOf)(tuple(r for r in read if r is not None))
         if "not" in node:
-            if len(node) != 1:
-                c.problem(node.where(), f"{self.what}: 'not' must stand alone in its condition")
-            inner = self.read(node["not"], node.where_value("not"))
+            inner = self.read(node["not"])
             return Not(inner) if inner is not None else None
         if "flag" in node:
-            if len(node) != 1:
-                c.problem(node.where(), f"{self.what}: 'flag' must stand alone in its condition")
-            name = node["flag"]
-            if not isinstance(name, str) or not ANSWER_ID.fullmatch(name):
-                c.problem(node.where_value("flag"), f"{self.what}: flag name {name!r} is not a valid id")
-                return None
-            self.flags.append((name, node.where_value("flag")))
-            return Flag(name, node.where_value("flag").line)
-        if "question" not in node:
-            c.problem(
-                node.where(),
-                f"{self.what}: a condition needs 'all', 'any', 'not', 'flag' or 'question' "
-                f"(found {', '.join(map(str, node)) or 'nothing'})",
-            )
-            return None
+            self.flags.append((node["flag"], node.where_value("flag")))
+            return Flag(node["flag"], node.where_value("flag").line)
         return self._comparison(node)
 
     def _comparison(self, node: LocatedDict) -> Compare | None:
         c = self.checker
         qid = node["question"]
-        question = self.questions.get(qid) if isinstance(qid, str) else None
-        if question is None and isinstance(qid, str) and qid in self.later:
+        question = self.questions.get(qid)
+        if question is None and qid in self.unread:
+            return None  # the question's own problems are reported where it is written
+        if question is None and qid in self.later:
             c.problem(
                 node.where_value("question"), f"{self.what}: may only read questions asked before this one ({qid!r} is not)"
             )
@@ -195,16 +92,6 @@ class ConditionReader:
             c.problem(node.where_value("question"), f"{self.what}: unknown question {qid!r}")
             return None
         ops = [k for k in node if k != "question"]
-        unknown = [k for k in ops if k not in OPERATORS]
-        if unknown:
-            c.problem(
-                node.where(unknown[0]),
-                f"{self.what}: unknown comparison {unknown[0]!r} (use one of: {', '.join(OPERATORS)})",
-            )
-            return None
-        if len(ops) != 1:
-            c.problem(node.where(), f"{self.what}: a comparison on {qid!r} needs exactly one operator, found {len(ops)}")
-            return None
         op = OPERATORS[ops[0]]
         mark = node.where_value(op.name)
         where = f"{self.what}: {qid} {op.name}"
@@ -221,18 +108,12 @@ class ConditionReader:
     def _value(self, q: Question, op: Operator, raw: Any, mark: Mark, where: str) -> Any:
         match op.value:
             case "bool":
-                if not isinstance(raw, bool):
-                    self.checker.problem(mark, f"{where}: must be true or false, got {kind_of(raw)}")
-                    return None
                 return raw
             case "threshold":
                 return self._coerced(partial(coerce_number, whole=False), q, raw, mark, where)
             case "item":
                 return self._coerced(coerce_item, q, raw, mark, where)
             case "items":
-                if not isinstance(raw, list) or not raw:
-                    self.checker.problem(mark, f"{where}: needs a non-empty list of options")
-                    return None
                 values = [
                     self._coerced(coerce_item, q, v, raw.where(i) if isinstance(raw, LocatedList) else mark, where)
                     for i, v in enumerate(raw)

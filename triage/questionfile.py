@@ -1,130 +1,93 @@
-"""Reading questionnaire.yaml: typed questions, their options and number ranges, their show_if."""
+"""Reading questionnaire.yaml (already checked against its schema): typed questions, their
+options and number ranges, their show_if; and what the schema cannot say about them."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
 
 from .engines import durable
 from .errors import Problem
-from .fieldcheck import UNREADABLE, Checker, ConditionReader, kind_of
-from .model import ANSWER_ID, NOT_SURE, NUMBER_LIMIT, Option, Question
-from .questiontypes import QUESTION_TYPES
-from .yamlsafe import LocatedDict, LocatedList, is_finite_number
+from .fieldcheck import Checker, ConditionReader
+from .model import NOT_SURE, Option, Question
+from .shapes import ShapedFile
+from .yamlsafe import LocatedDict
 
 RESERVED_IDS = {"id", NOT_SURE, durable.SESSION_FIELD}
-"""Not usable as question or option ids: the answer set's own id, "not sure", durable-rules' session field."""
+"""Not usable as question or option ids: the answer set's own id, "not sure", durable-rules'
+session field (rules/schema/questionnaire.schema.json refuses them; tests/test_schemas.py
+checks the two lists match)."""
+
+NEEDED_BY_RULES = ("id", "type", "options", "unit", "min", "max", "integer")
+"""A question whose entry has a problem elsewhere (its text, an unknown field) is still read,
+so the rules that read it are checked too; a problem in one of these fields leaves it unread."""
 
 
-def read_questions(path: Path, data: Any, problems: list[Problem]) -> list[Question] | None:
-    """The questions, or None when the file could not be parsed at all."""
-    c = Checker(str(path), problems)
+def read_questions(file: ShapedFile, problems: list[Problem]) -> list[Question]:
+    c = Checker(str(file.path), problems)
     questions: dict[str, Question] = {}
-    if data is UNREADABLE:
-        return None
-    entries = c.items(data, "questions")
-    all_ids: set[str] = {e["id"] for e, _ in entries if isinstance(e.get("id"), str)}
-    for entry, _ in entries:
-        qid = entry.get("id")
-        what = f"question {qid!r}" if isinstance(qid, str) else "question"
-        if not c.fields(entry, what, ("id", "text", "type"), (
-            "help", "options", "unit", "min", "max", "integer", "not_sure", "show_if", "alarm", "ordered", "doctor_note",
-        )):
+    entries = list(file.entries("questions"))
+    all_ids: set[str] = {e["id"] for _, e in entries if isinstance(e.get("id"), str)}
+    unread = file.unread_ids("questions")
+    _report_duplicates(c, [e for _, e in entries], "duplicate question id")
+    for _, entry in entries:
+        if isinstance(entry.get("options"), list):
+            _report_duplicates(c, entry["options"], f"question {entry.get('id')!r}: duplicate option id")
+    for i, entry in entries:
+        if not file.shape.fits(i, *NEEDED_BY_RULES) or entry["id"] in questions:
             continue
-        if not isinstance(qid, str) or not ANSWER_ID.fullmatch(qid) or qid in RESERVED_IDS or "__" in qid:
-            c.problem(
-                entry.where_value("id"),
-                f"{what}: id must be lower-case letters, digits and single _ (and not 'id', 'sid' or 'not_sure')",
-            )
-            continue
-        if qid in questions:
-            c.problem(entry.where_value("id"), f"duplicate question id {qid!r}")
-            continue
-        qtype = entry["type"]
-        if qtype not in QUESTION_TYPES:
-            c.problem(entry.where_value("type"), f"{what}: type must be one of {', '.join(QUESTION_TYPES)}, got {kind_of(qtype)}")
-            continue
-        options = _read_options(c, entry, what, qtype)
-        number = _read_number_fields(c, entry, what, qtype)
+        qid = entry["id"]
+        what = f"question {qid!r}"
         question = Question(
             id=qid,
             text=c.text(entry, "text", what),
-            type=qtype,
-            options=options,
+            type=entry["type"],
+            options=_read_options(c, entry, what),
             help=c.text(entry, "help", what),
-            not_sure=c.flag(entry, "not_sure", what),
-            alarm=c.flag(entry, "alarm", what),
-            ordered=c.flag(entry, "ordered", what),
+            not_sure=_flag(file, i, entry, "not_sure"),
+            alarm=_flag(file, i, entry, "alarm"),
+            ordered=_flag(file, i, entry, "ordered"),
             doctor_note=c.text(entry, "doctor_note", what),
-            **number,
+            **_read_number_fields(c, entry, what),
         )
-        if "show_if" in entry:
-            reader = ConditionReader(c, questions, f"{what} show_if", all_ids - set(questions))
-            condition = reader.read(entry["show_if"], entry.where_value("show_if"))
-            for name, flag_mark in reader.flags:
-                c.problem(flag_mark, f"{what} show_if: flags are not available while asking (flag {name!r})")
-            if condition is not None and not reader.flags:
+        if "show_if" in entry and file.shape.fits(i, "show_if"):
+            reader = ConditionReader(c, questions, f"{what} show_if", all_ids - set(questions), unread)
+            condition = reader.read(entry["show_if"])
+            if condition is not None:
                 question = replace(question, show_if=condition)
         questions[qid] = question
-    if not questions and not any(p.path == str(path) for p in problems):
-        problems.append(Problem(str(path), 1, 1, "the questionnaire has no questions"))
     return list(questions.values())
 
 
-def _read_options(c: Checker, entry: LocatedDict, what: str, qtype: str) -> tuple[Option, ...]:
-    raw = entry.get("options")
-    if qtype not in ("choice", "multi"):
-        if raw is not None:
-            c.problem(entry.where("options"), f"{what}: only choice and multi questions have options")
-        return ()
-    if not isinstance(raw, LocatedList) or len(raw) < 2:
-        c.problem(
-            entry.where_value("options") if raw is not None else entry.where(), f"{what}: needs a list of at least two options"
-        )
-        return ()
+def _report_duplicates(c: Checker, entries: list, label: str) -> None:
+    """Each id used a second time, whether or not its entries fit their schema (which cannot
+    see it), so this is found in the same pass as the rest."""
+    seen: set[str] = set()
+    for entry in entries:
+        item_id = entry.get("id") if isinstance(entry, LocatedDict) else None
+        if isinstance(item_id, str) and item_id in seen:
+            c.problem(entry.where_value("id"), f"{label} {item_id!r}")
+        elif isinstance(item_id, str):
+            seen.add(item_id)
+
+
+def _flag(file: ShapedFile, index: int, entry: LocatedDict, key: str) -> bool:
+    return bool(entry.get(key, False)) if file.shape.fits(index, key) else False
+
+
+def _read_options(c: Checker, entry: LocatedDict, what: str) -> tuple[Option, ...]:
     options: dict[str, Option] = {}
-    for i, item in enumerate(raw):
-        opt = c.mapping(item, raw.where(i), f"{what} option {i + 1}")
-        if opt is None or not c.fields(opt, f"{what} option {i + 1}", ("id", "label"), ("exclusive",)):
-            continue
+    for opt in entry.get("options", ()):
         oid = opt["id"]
-        if not isinstance(oid, str) or not ANSWER_ID.fullmatch(oid) or oid in RESERVED_IDS:
-            c.problem(opt.where_value("id"), f"{what}: option id {oid!r} must be lower-case letters, digits and _")
-            continue
         if oid in options:
-            c.problem(opt.where_value("id"), f"{what}: duplicate option id {oid!r}")
-            continue
-        exclusive = c.flag(opt, "exclusive", f"{what} option {oid!r}")
-        if exclusive and qtype != "multi":
-            c.problem(opt.where("exclusive"), f"{what} option {oid!r}: exclusive only applies to multi questions")
-        options[oid] = Option(oid, c.text(opt, "label", f"{what} option {oid!r}"), exclusive)
+            continue  # reported by read_questions
+        options[oid] = Option(oid, c.text(opt, "label", f"{what} option {oid!r}"), opt.get("exclusive", False))
     return tuple(options.values())
 
 
-def _read_number_fields(c: Checker, entry: LocatedDict, what: str, qtype: str) -> dict:
-    keys = ("unit", "min", "max", "integer")
-    if qtype != "number":
-        for key in keys:
-            if key in entry:
-                c.problem(entry.where(key), f"{what}: {key!r} only applies to number questions")
+def _read_number_fields(c: Checker, entry: LocatedDict, what: str) -> dict:
+    if entry["type"] != "number":
         return {}
-    for key in ("unit", "min", "max"):
-        if key not in entry:
-            c.problem(entry.where(), f"{what}: a number question needs {key!r}")
-    low, high = entry.get("min", 0), entry.get("max", 0)
-    for key, value in (("min", low), ("max", high)):
-        if not is_finite_number(value):
-            c.problem(entry.where_value(key), f"{what}: {key!r} must be a number, got {kind_of(value)}")
-            low, high = -NUMBER_LIMIT, NUMBER_LIMIT  # unknown range: do not report rule values against it
-    if is_finite_number(low) and is_finite_number(high) and max(abs(low), abs(high)) > NUMBER_LIMIT:
-        c.problem(entry.where_value("max"), f"{what}: numbers must stay between -{NUMBER_LIMIT:.0f} and {NUMBER_LIMIT:.0f}")
-        low, high = 0, 0
+    low, high = entry["min"], entry["max"]
     if low > high:
         c.problem(entry.where_value("min"), f"{what}: min {low} is larger than max {high}")
-    return {
-        "unit": c.text(entry, "unit", what, "") if "unit" in entry else "",
-        "min": low,
-        "max": high,
-        "integer": c.flag(entry, "integer", what),
-    }
+    return {"unit": c.text(entry, "unit", what), "min": low, "max": high, "integer": entry.get("integer", False)}

@@ -10,16 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..answers import check_answers
+from ..content import links_out_of
 from ..errors import InputError, Problem
 from ..evaluate import Result, Triage
-from ..model import CLASSIFICATIONS, URGENCY_LEVELS, Content, urgency_rank
+from ..model import Content, urgency_rank
 from ..render import Renderer
-from ..yamlsafe import LocatedDict, LocatedList, load_yaml_file
-
-EXPECT_FIELDS = (
-    "classification", "urgency", "urgency_at_least", "urgency_at_most",
-    "advice", "no_advice", "fired", "not_fired", "text_contains", "text_lacks",
-)
+from ..shapes import read_shaped
+from ..yamlsafe import LocatedDict
 
 
 @dataclass
@@ -45,83 +42,67 @@ class CaseOutcome:
         return f"{head}: {detail}; rules fired: {fired}{tag}"
 
 
+TESTS_SCHEMA = "tests.schema.json"
+
+
+def case_files(root: Path) -> list[Path]:
+    """The authors' test files of a content folder (none linked out of it: those are never read)."""
+    folder = root / "tests"
+    if not folder.is_dir():
+        return []
+    linked_out = {p.path for p in links_out_of(root)}
+    return sorted(p for p in folder.glob("*.y*ml") if p.is_file() and str(p) not in linked_out)
+
+
 def test_files(content: Content) -> list[Path]:
-    folder = content.root / "tests"
-    return sorted(p for p in folder.glob("*.y*ml") if p.is_file()) if folder.is_dir() else []
+    return case_files(content.root)
+
+
+def case_shape_problems(root: Path) -> list[Problem]:
+    """Every place where a test file does not fit its schema (or cannot be read at all)."""
+    problems: list[Problem] = []
+    for path in case_files(root):
+        read_shaped(path, TESTS_SCHEMA, problems)
+    return problems
 
 
 def _check_expect(expect: LocatedDict, content: Content, path: str, problems: list[Problem]) -> None:
-    rule_ids = {r.id for r in content.rules}
-    for key in expect:
-        mark = expect.where(key)
-        value = expect[key]
-        if key not in EXPECT_FIELDS:
-            problems.append(
-                Problem(path, mark.line, mark.column, f"unknown expectation {key!r} (allowed: {', '.join(EXPECT_FIELDS)})")
-            )
-        elif key == "classification" and value not in CLASSIFICATIONS:
-            problems.append(Problem(path, mark.line, mark.column, f"classification must be one of {', '.join(CLASSIFICATIONS)}"))
-        elif key.startswith("urgency") and value not in URGENCY_LEVELS:
-            problems.append(Problem(path, mark.line, mark.column, f"{key} must be one of {', '.join(URGENCY_LEVELS)}"))
-        elif key in ("advice", "no_advice", "fired", "not_fired", "text_contains", "text_lacks"):
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                problems.append(Problem(path, mark.line, mark.column, f"{key} must be a list of texts"))
-                continue
-            known = content.advice if "advice" in key else rule_ids if "fired" in key else None
-            for v in value:
-                if known is not None and v not in known:
-                    what = "advice" if "advice" in key else "rule"
-                    problems.append(Problem(path, mark.line, mark.column, f"{key}: unknown {what} {v!r}"))
+    """What the schema cannot know: that the advice and rules an expectation names exist."""
+    for key, known, what in (("advice", content.advice, "advice"), ("no_advice", content.advice, "advice"),
+                             ("fired", {r.id for r in content.rules}, "rule"),
+                             ("not_fired", {r.id for r in content.rules}, "rule")):
+        for i, value in enumerate(expect.get(key, ())):
+            if value not in known:
+                mark = expect[key].where(i)
+                problems.append(Problem(path, mark.line, mark.column, f"{key}: unknown {what} {value!r}"))
 
 
 def load_cases(content: Content, path: Path) -> list[tuple[int, str, dict, LocatedDict, str]]:
     """(line, name, answers, expect, todo) for each case; InputError lists every problem."""
     problems: list[Problem] = []
     spath = str(path)
-    data = load_yaml_file(spath)
-    cases = data.get("cases") if isinstance(data, LocatedDict) else None
-    if not isinstance(cases, LocatedList):
-        raise InputError([Problem(spath, 1, 1, "a test file needs a 'cases:' list")])
-    for key in data:
-        if key not in ("cases", "$schema"):
-            mark = data.where(key)
-            problems.append(Problem(spath, mark.line, mark.column, f"unknown field {key!r} (a test file has 'cases:')"))
+    file = read_shaped(path, TESTS_SCHEMA, problems)
     loaded = []
     names: set[str] = set()
-    for i, case in enumerate(cases):
-        mark = cases.where(i)
-        if not isinstance(case, LocatedDict):
-            problems.append(Problem(spath, mark.line, mark.column, "each case must be a mapping"))
+    for i, case in file.entries("cases"):
+        if not file.shape.fits(i, "name"):
             continue
-        for key in case:
-            if key not in ("name", "answers", "expect", "todo"):
-                k = case.where(key)
-                problems.append(
-                    Problem(spath, k.line, k.column, f"unknown field {key!r} in a case (allowed: name, answers, expect, todo)")
-                )
-        name = case.get("name")
-        if not isinstance(name, str) or not name.strip():
-            problems.append(Problem(spath, mark.line, mark.column, "a case needs a 'name'"))
-            continue
+        mark = file.data["cases"].where(i)
+        name = case["name"]
         if name in names:
             problems.append(Problem(spath, mark.line, mark.column, f"duplicate case name {name!r}"))
         names.add(name)
-        raw_answers = case.get("answers", LocatedDict())
-        if not isinstance(raw_answers, dict):
-            problems.append(Problem(spath, mark.line, mark.column, f"case {name!r}: 'answers' must be a mapping"))
-            continue
-        try:
-            answers = check_answers(content, raw_answers, spath)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
+        answers = None
+        if file.shape.fits(i, "answers"):  # each part that fits is checked, whatever else is wrong
+            try:
+                answers = check_answers(content, case.get("answers", LocatedDict()), spath)
+            except InputError as exc:
+                problems.extend(exc.problems)
         expect = case.get("expect", LocatedDict())
-        if not isinstance(expect, LocatedDict):
-            problems.append(Problem(spath, mark.line, mark.column, f"case {name!r}: 'expect' must be a mapping"))
-            continue
-        _check_expect(expect, content, spath, problems)
-        todo = case.get("todo", "")
-        loaded.append((mark.line, name, answers, expect, str(todo) if todo else ""))
+        if file.shape.fits(i, "expect"):
+            _check_expect(expect, content, spath, problems)
+        if answers is not None and file.shape.fits(i):
+            loaded.append((mark.line, name, answers, expect, case.get("todo", "")))
     if problems:
         raise InputError(problems)
     return loaded

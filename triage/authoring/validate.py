@@ -14,7 +14,7 @@ from ..errors import ContentError, Problem
 from ..evaluate import Result, Triage, all_headlines
 from ..model import NOT_SURE, TEMPLATES, Content, default_rules_dir
 from ..render import PRESENTATION_NAMES, Renderer, make_environment
-from .schemapass import schema_problems
+from .cases import case_shape_problems
 
 MAX_HEADLINE = 140
 
@@ -62,23 +62,16 @@ def _render_samples(content: Content, fmt: str) -> list[Problem]:
     return []
 
 
-def _not_on_lines_of(found: list[Problem], already: list[Problem]) -> list[Problem]:
-    lines = {(p.path, p.line) for p in already}
-    return [p for p in found if (p.path, p.line) not in lines]
-
-
 def validate_content(rules_dir: str | None) -> tuple[list[Problem], str]:
     """Every problem (with severity), and the folder that was checked."""
     root = rules_dir or str(default_rules_dir())
-    shapes = schema_problems(Path(root)) if Path(root).is_dir() else []
+    cases = case_shape_problems(Path(root))  # the authors' test files: their shapes, whatever else is wrong
     try:
         content = load_content(root)
     except ContentError as exc:
-        # Both passes: the loader's message where both found something on a line (its words
-        # know the content's meaning), the schema's where the loader stopped reading too soon.
-        problems = exc.problems + _not_on_lines_of(shapes, exc.problems)
+        problems = exc.problems + cases
     else:
-        problems = shapes + check_templates(content)  # the loader accepted it: the schema's findings stand
+        problems = cases + check_templates(content)
         if durable.available():  # conditions durable-rules cannot compile
             try:
                 durable.DurableEngine(content)

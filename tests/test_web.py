@@ -432,3 +432,28 @@ def test_a_page_state_keeps_its_notes_and_one_without_notes_reads_as_before():
     with_notes = SEALER.open(SEALER.seal(PageState({"feeling": "flicker"}, ["feeling"], notes=["a note"])))
     assert with_notes.notes == ["a note"] and with_notes.answers == {"feeling": "flicker"}
     assert SEALER.open(SEALER.seal(PageState({"feeling": "flicker"}, ["feeling"]))).notes == []
+
+
+def test_the_api_gives_a_fhir_responses_notes_as_its_openapi_document_says(client, runner, shipped, tmp_path):
+    """`notes` is in the answer only when the posted response has notes; the rest is what
+    check gives for the same file."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema("Result"))
+    saved = tmp_path / "saved.fhir.json"
+    for resource, note in ((responses.unfinished(shipped), responses.UNFINISHED_NOTE),
+                           (responses.for_another_version(shipped), "it was saved for another version of the questions"),
+                           (responses.finished(shipped), None)):
+        response = client.post("/api/v1/triage", data=json.dumps(resource), content_type="application/fhir+json")
+        assert response.status_code == 200
+        answer = response.get_json()
+        validator.validate(answer)
+        if note is None:
+            assert "notes" not in answer, "absent without notes"
+        else:
+            (given,) = answer["notes"]
+            assert given.startswith(note)
+        saved.write_text(json.dumps(resource))
+        expected = json.loads(runner.invoke(cli, ["check", str(saved), "--format", "json"]).stdout)
+        assert {k: v for k, v in answer.items() if k != "notes"} == expected
+    assert not validator.is_valid({**answer, "notes": []}) and not validator.is_valid({**answer, "notes": [1]})

@@ -314,12 +314,15 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
     @app.post("/api/v1/triage")
     def api_triage() -> Response:
         data = _json_body("the answers")
+        notes: list[str] = []
         try:  # 422: JSON, but not answers to this questionnaire
-            answers = answers_from_data(content, data, "request")
+            answers = answers_from_data(content, data, "request", notes)
         except InputError as exc:
             raise JsonProblem(422, *_messages(exc)) from None
         answers.pop(RECORD_ID, None)
-        return Response(renderer.render(triage.evaluate(answers), "json"), mimetype="application/json")
+        result = triage.evaluate(answers).to_dict()  # as `check --format json` writes it, and then
+        # warnings about a FHIR response that was still read (an unfinished one): absent without any, as in batch's records
+        return _json({**result, "notes": notes} if notes else result)
 
     @app.get("/cds-services")
     def cds_discovery() -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import pytest
 import triage
 from triage.cli import cli
 
+from . import responses
 from .conftest import EXAMPLES, MINI, TESTS
 from .processes import HANG, ctrl_c_reaches_it, started, wait_for
 
@@ -446,3 +448,32 @@ def test_reports_are_dated_labelled_and_counted_in_words(runner, tmp_path, shipp
     text = runner.invoke(cli, ["batch", str(one), "-j", "1", "-f", "text"]).stdout
     assert "|" not in text and "\\." not in text, "the text report is not Markdown"
     assert runner.invoke(cli, ["batch", str(one), "-j", "1", "-f", "MD"]).stdout.startswith("# Triage report")
+
+
+@pytest.mark.parametrize("fmt, heading", [("report", "## Records with notes"), ("text", "RECORDS WITH NOTES"),
+                                          ("html", "<h2>Records with notes</h2>")])
+def test_reports_show_the_notes_of_each_record_that_has_any(runner, tmp_path, shipped, fmt, heading):
+    """A report lists each record's notes (an unfinished response, one saved for other
+    questions) under its source, escaped as the format needs; records without notes add nothing."""
+    noted = tmp_path / "noted.json"
+    hostile = "0.0.9+<b>x</b>*y*"  # the version a file names is the file's own text
+    noted.write_text(json.dumps(responses.bundle(
+        responses.unfinished(shipped), responses.finished(shipped), responses.for_another_version(shipped, version=hostile))))
+    def shipped_batch(path):
+        return runner.invoke(cli, ["batch", str(path), "-j", "1", "--format", fmt], catch_exceptions=False).stdout
+
+    report = shipped_batch(noted)
+    assert "3 records: 3 triaged, 0 errors. 2 records had notes." in report
+    notes = report.split(heading)[1].split("rror")[0]  # up to the Errors section
+    unescaped = html.unescape(notes.replace("\\", "")) if fmt != "text" else notes
+    entry = f"{noted} bundle entry"
+    assert f"{entry} 1: {responses.UNFINISHED_NOTE}." in unescaped
+    assert f"{entry} 3: it was saved for another version of the questions ({hostile};" in unescaped
+    assert f"{entry} 2" not in unescaped, "a completed response has no note"
+    if fmt != "text":  # the file's text is escaped as the other fields are
+        assert "<b>" not in notes and (fmt == "html" or "*y*" not in notes)
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps(responses.bundle(responses.finished(shipped), responses.finished(shipped))))
+    report = shipped_batch(plain)
+    assert "2 records: 2 triaged, 0 errors.\n" in report.replace("</p>", "\n")
+    assert "with notes" not in report.lower() and "had notes" not in report, "no notes, nothing extra"

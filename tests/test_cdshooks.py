@@ -11,6 +11,7 @@ from triage.answerfile import dump_answers, load_answers
 from triage.cli import cli
 from triage.model import URGENCY_LEVELS
 
+from . import responses
 from .conftest import EXAMPLES
 
 pytest.importorskip("flask")
@@ -85,3 +86,11 @@ def test_a_bad_hook_call_is_a_json_error(client, body, status):
     answer = client.post(SERVICE, data=body, content_type="application/json")
     assert answer.status_code == status
     assert answer.get_json()["error"]["messages"]
+
+
+def test_a_card_for_an_unfinished_response_ends_with_its_note(client, shipped):
+    (card,) = client.post(SERVICE, json=hook_call(responses.unfinished(shipped))).get_json()["cards"]
+    assert card["detail"].endswith("\n- Note: the response is marked in-progress \\(not finished\\), so some answers "
+                                   "may be missing.")
+    (card,) = client.post(SERVICE, json=hook_call(responses.finished(shipped))).get_json()["cards"]
+    assert "Note:" not in card["detail"]

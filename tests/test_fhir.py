@@ -30,6 +30,7 @@ from triage.fhir import (
 )
 from triage.model import NOT_SURE, All, AnyOf, Compare, Flag, Not
 
+from . import responses
 from .conftest import examples
 from .strategies import answer_sets
 
@@ -632,28 +633,22 @@ def test_an_unfinished_response_is_checked_with_a_warning(shipped, runner, tmp_p
     adds `notes` to its record; a completed one gets neither."""
     from triage.cli import cli
 
-    answers = {"alarm_now": ["none"], "feeling": "flicker"}
-    unfinished = answers_to_response(shipped, answers, complete=False)
-    stopped = {**answers_to_response(shipped, answers), "status": "stopped"}
-    finished = answers_to_response(shipped, answers)
     path = tmp_path / "unfinished.fhir.json"
-    path.write_text(json.dumps(unfinished))
+    path.write_text(json.dumps(responses.unfinished(shipped)))
     result = runner.invoke(cli, ["check", str(path), "-f", "json"])
     assert result.exit_code == 0
     assert f"triage: note: {path}: the response is marked in-progress (not finished)" in result.stderr
     bundle = tmp_path / "bundle.json"
-    bundle.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
-                                  "entry": [{"resource": r} for r in (unfinished, finished, stopped)]}))
+    bundle.write_text(json.dumps(responses.bundle(
+        responses.unfinished(shipped), responses.finished(shipped), responses.stopped(shipped))))
     batch = runner.invoke(cli, ["batch", str(bundle), "-o", "-", "--format", "jsonl"])
     records = [json.loads(line) for line in batch.stdout.splitlines()]
-    assert [r.get("notes") for r in records] == [
-        ["the response is marked in-progress (not finished), so some answers may be missing"], None,
-        ["the response is marked stopped (not finished), so some answers may be missing"]]
+    assert [r.get("notes") for r in records] == [[responses.UNFINISHED_NOTE], None, [responses.STOPPED_NOTE]]
     assert all(r["ok"] for r in records)
     as_csv = runner.invoke(cli, ["batch", str(bundle), "-o", "-", "--format", "csv"]).stdout.splitlines()
     assert as_csv[0].endswith(",notes") and as_csv[1].endswith('(not finished), so some answers may be missing"')
     assert as_csv[2].endswith(",")
-    path.write_text(json.dumps(finished))
+    path.write_text(json.dumps(responses.finished(shipped)))
     assert "not finished" not in runner.invoke(cli, ["check", str(path)]).stderr
 
 
@@ -662,10 +657,9 @@ def test_a_response_saved_for_other_questions_is_read_with_a_warning(shipped, ru
     fingerprint): another version is still read, with a note to check the answers."""
     from triage.cli import cli
 
-    response = answers_to_response(shipped, {"alarm_now": ["none"], "feeling": "flicker"})
     path = tmp_path / "old.fhir.json"
-    path.write_text(json.dumps({**response, "questionnaire": f"{QUESTIONNAIRE_URL}|0.0.9+abcdef012345"}))
+    path.write_text(json.dumps(responses.for_another_version(shipped)))
     result = runner.invoke(cli, ["check", str(path)])
     assert result.exit_code == 0 and "saved for another version of the questions (0.0.9+abcdef012345;" in result.stderr
-    path.write_text(json.dumps(response))
+    path.write_text(json.dumps(responses.finished(shipped)))
     assert "another version" not in runner.invoke(cli, ["check", str(path)]).stderr

@@ -19,6 +19,7 @@ import yaml
 from triage.answerfile import load_answers
 from triage.cli import cli
 
+from . import responses
 from .conftest import EXAMPLES
 from .webforms import complete_with, hidden, on_screen, person_answers, plain, reply_for
 
@@ -386,3 +387,73 @@ def test_serve_opens_a_browser_then_stops_on_ctrl_c_with_one_line(tmp_path):
         _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
     assert err.decode().strip() == "triage: stopped: the web server is stopped"
+
+
+def _uploaded(client, resource: dict) -> tuple[str, str]:
+    """Upload a FHIR response as 'Go on with saved answers' does: (the address it leads to, its page)."""
+    sent = client.post("/upload", data={"answers_file": (io.BytesIO(json.dumps(resource).encode()), "saved.fhir.json")},
+                       content_type="multipart/form-data")
+    assert sent.status_code == 303, sent.get_data(as_text=True)[:500]
+    page = client.get(sent.headers["Location"])
+    assert page.status_code == 200
+    return sent.headers["Location"], page.get_data(as_text=True)
+
+
+def test_an_uploaded_response_with_notes_shows_them_on_the_page_it_leads_to(client, shipped):
+    """The notes travel sealed in the address the upload redirects to (nothing is stored), so
+    the page and its reload show them; the next page does not; a completed response has none."""
+    address, page = _uploaded(client, responses.unfinished(shipped))
+    assert "Question 3 of about" in page
+    assert f"<strong>About your file:</strong> {responses.UNFINISHED_NOTE}.</p>" in html.unescape(page)
+    assert page.index("About your file") < page.index("<form"), "above the question"
+    assert client.get(address).get_data(as_text=True) == page, "a reload shows it again"
+    assert "progress" not in address, "sealed: the note cannot be read in the address"
+    after = post(client, {**hidden(page), "action": "answer", **reply_for("small_spot", page)})
+    assert "Question 4 of about" in after and "About your file" not in after
+    assert "About your file" not in _uploaded(client, responses.finished(shipped))[1]
+
+
+def test_an_uploaded_complete_response_for_other_questions_shows_its_note_above_the_result(client, shipped):
+    answers = plain(shipped, EXAMPLES / "night-calf-cramps.json")
+    _, page = _uploaded(client, responses.for_another_version(shipped, answers, version="0.0.9+<b>x</b>"))
+    assert 'id="headline"' in page and page.index("About your file") < page.index('id="headline"')
+    assert "saved for another version of the questions (0.0.9+&lt;b&gt;x&lt;/b&gt;;" in page, "escaped"
+    assert "About your file" not in _uploaded(client, responses.finished(shipped, answers))[1]
+
+
+def test_an_uploaded_unfinished_emergency_shows_the_call_now_page_then_the_note(client, shipped):
+    _, page = _uploaded(client, responses.unfinished(shipped, {"alarm_now": ["breathing"]}))
+    assert "Call your emergency number now</h1>" in page
+    assert page.index("</section>") < page.index("About your file:") < page.index("See what to do now"), (
+        "the call-now message comes first")
+
+
+def test_a_page_state_keeps_its_notes_and_one_without_notes_reads_as_before():
+    with_notes = SEALER.open(SEALER.seal(PageState({"feeling": "flicker"}, ["feeling"], notes=["a note"])))
+    assert with_notes.notes == ["a note"] and with_notes.answers == {"feeling": "flicker"}
+    assert SEALER.open(SEALER.seal(PageState({"feeling": "flicker"}, ["feeling"]))).notes == []
+
+
+def test_the_api_gives_a_fhir_responses_notes_as_its_openapi_document_says(client, runner, shipped, tmp_path):
+    """`notes` is in the answer only when the posted response has notes; the rest is what
+    check gives for the same file."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema("Result"))
+    saved = tmp_path / "saved.fhir.json"
+    for resource, note in ((responses.unfinished(shipped), responses.UNFINISHED_NOTE),
+                           (responses.for_another_version(shipped), "it was saved for another version of the questions"),
+                           (responses.finished(shipped), None)):
+        response = client.post("/api/v1/triage", data=json.dumps(resource), content_type="application/fhir+json")
+        assert response.status_code == 200
+        answer = response.get_json()
+        validator.validate(answer)
+        if note is None:
+            assert "notes" not in answer, "absent without notes"
+        else:
+            (given,) = answer["notes"]
+            assert given.startswith(note)
+        saved.write_text(json.dumps(resource))
+        expected = json.loads(runner.invoke(cli, ["check", str(saved), "--format", "json"]).stdout)
+        assert {k: v for k, v in answer.items() if k != "notes"} == expected
+    assert not validator.is_valid({**answer, "notes": []}) and not validator.is_valid({**answer, "notes": [1]})

@@ -1,7 +1,8 @@
 """Batch output formats: JSON Lines, CSV, and a Markdown or HTML report. One registry, `WRITERS`.
 
 JSON Lines and CSV stream one line per record; the report needs every record to sort by
-urgency, so it keeps only a short row for each. With --compare-rules a `DiffWriter` lists only
+urgency, so it keeps only a short row for each (and its notes: warnings about an answer set
+that was still checked, listed under "Records with notes"). With --compare-rules a `DiffWriter` lists only
 the records whose result changed (`DIFF_FORMATS`). Adding a format: a class with `add(outcome)`
 and `close()`, registered below, and its name in `model.BatchFormat` (the CLI's choices, so
 that `triage check` need not import this module).
@@ -91,13 +92,16 @@ class ReportWriter:
 
     def __init__(self, out: TextIO, style: ReportStyle = "markdown", made: str = "", title: str = "Triage report"):
         self.out, self.style, self.made, self.title = out, style, made, title
-        self.rows: list[tuple[int, int, str, str, str, str]] = []
+        self.rows: list[tuple[int, int, str, str, str, str, str]] = []
         self.errors: list[tuple[str, str]] = []
+        self.noted: list[tuple[str, str]] = []
+        """(source, its notes as one line) for each record with notes, most urgent first (made by close)."""
 
     def add(self, outcome: Outcome) -> None:
         s = outcome.summary
         if s is not None:
-            self.rows.append((-urgency_rank(s.urgency), len(self.rows), s.urgency, s.classification, s.headline, _label(outcome)))
+            self.rows.append((-urgency_rank(s.urgency), len(self.rows), s.urgency, s.classification, s.headline,
+                              _label(outcome), _notes(outcome)))
         else:
             self.errors.append((_label(outcome), outcome.error or ""))
 
@@ -107,7 +111,8 @@ class ReportWriter:
         by_class = Counter(r[3] for r in self.rows)
         levels = [(u, by_urgency[u]) for u in reversed(URGENCY_LEVELS)]
         kinds = [(c, by_class[c]) for c in CLASSIFICATIONS]
-        records = [(u, c, h, s) for _, _, u, c, h, s in self.rows]
+        records = [(u, c, h, s) for _, _, u, c, h, s, _ in self.rows]
+        self.noted = [(s, n) for _, _, _, _, _, s, n in self.rows if n]
         match self.style:
             case "markdown":
                 self._markdown(levels, kinds, records)
@@ -120,7 +125,8 @@ class ReportWriter:
 
     def _counts(self, records: Sequence[tuple[str, ...]]) -> str:
         total = len(records) + len(self.errors)
-        return f"{_count(total, 'record')}: {len(records)} triaged, {_count(len(self.errors), 'error')}."
+        noted = f" {_count(len(self.noted), 'record')} had notes." if self.noted else ""
+        return f"{_count(total, 'record')}: {len(records)} triaged, {_count(len(self.errors), 'error')}.{noted}"
 
     def _markdown(
         self, levels: Sequence[tuple[str, int]], kinds: Sequence[tuple[str, int]], records: Sequence[tuple[str, ...]]
@@ -133,6 +139,8 @@ class ReportWriter:
         w("\n## Records, most urgent first\n\n| urgency | classification | headline | source |\n|---|---|---|---|\n")
         for u, c, h, s in records:
             w(f"| {u} | {c} | {_md(h)} | {_md(s)} |\n")
+        if self.noted:
+            w(f"\n## {NOTES_HEADING}\n\n" + "".join(f"- {_md(s)}: {_md(n)}\n" for s, n in self.noted))
         w(_markdown_errors(self.errors))
 
     def _text(
@@ -145,6 +153,8 @@ class ReportWriter:
         w("\nRECORDS, MOST URGENT FIRST\n")
         for u, c, h, s in records:
             w(f"- {u}, {c}: {escaped(s)}\n  {plain(' '.join(h.split()))}\n")
+        if self.noted:
+            w(f"\n{NOTES_HEADING.upper()}\n" + "".join(f"- {escaped(s)}: {plain(n)}\n" for s, n in self.noted))
         w("\nERRORS\n" + ("".join(f"- {escaped(s)}: {escaped(m)}\n" for s, m in self.errors) or "None.\n"))
 
     def _html(
@@ -175,7 +185,10 @@ class ReportWriter:
           "<th scope=\"col\">source</th></tr></thead><tbody>\n")
         for u, c, h, s in records:
             w(f"<tr class=\"{e(u)}\"><td>{e(u)}</td><td>{e(c)}</td><td>{e(h)}</td><td>{e(s)}</td></tr>\n")
-        w("</tbody></table>\n<h2>Errors</h2>\n<ul>\n")
+        w("</tbody></table>\n")
+        if self.noted:
+            w(f"<h2>{NOTES_HEADING}</h2>\n<ul>\n" + "".join(f"<li>{e(s)}: {e(n)}</li>\n" for s, n in self.noted) + "</ul>\n")
+        w("<h2>Errors</h2>\n<ul>\n")
         w("".join(f"<li>{e(s)}: {e(m)}</li>\n" for s, m in self.errors) or "<li>None.</li>\n")
         w("</ul>\n</body>\n</html>\n")
 
@@ -183,6 +196,16 @@ class ReportWriter:
 def _count(n: int, noun: str) -> str:
     """"1 record", "2 records"."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+NOTES_HEADING = "Records with notes"
+"""The reports' section for warnings about records that were still checked (only when any)."""
+
+
+def _notes(outcome: Outcome) -> str:
+    """A record's notes as one line, as `check` says them (empty without any): "note; other note." """
+    text = " ".join("; ".join(outcome.notes).split())
+    return text + "." if text else ""
 
 
 def _label(outcome: Outcome) -> str:

@@ -122,12 +122,14 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         state.answers = to_plain(answers)
         return _see_other(url_for(endpoint, s=sealer.seal(state)))
 
-    def redirect_to_next(answers: Answers, asked: list[str], start: int, warned: bool) -> Response:
-        """The first question from `start` not answered yet, or the result."""
+    def redirect_to_next(answers: Answers, asked: list[str], start: int, warned: bool,
+                         notes: list[str] | None = None) -> Response:
+        """The first question from `start` not answered yet, or the result (showing `notes`)."""
         position = next_unanswered(content, answers, start)
         if position >= len(content.questions):
-            return redirect_to("result", answers, PageState(asked=asked, warned=warned))
-        return redirect_to("question", answers, PageState(asked=asked, warned=warned, showing=content.questions[position].id))
+            return redirect_to("result", answers, PageState(asked=asked, warned=warned, notes=notes or []))
+        showing = content.questions[position].id
+        return redirect_to("question", answers, PageState(asked=asked, warned=warned, showing=showing, notes=notes or []))
 
     def question_page(answers: Answers, state: PageState, sealed: str) -> Response:
         position = index[str(state.showing)]
@@ -141,16 +143,16 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
             "question.html", 422 if state.error else 200, question=question, sealed=sealed, error=state.error,
             typed=str(typed), current=shown, choices=_choices(question, shown),
             not_sure=NOT_SURE, not_sure_ticked=shown == NOT_SURE or (isinstance(shown, list) and NOT_SURE in shown),
-            place=place, total=estimated_total(content, answers, place - 1, position),
+            place=place, total=estimated_total(content, answers, place - 1, position), notes=state.notes,
         )
 
-    def call_now_page(answers: Answers, sealed: str | None) -> Response:
+    def call_now_page(answers: Answers, sealed: str | None, notes: list[str] | None = None) -> Response:
         """The call-now page; without `sealed` (an expired page), no way on but to start again."""
         message = emergency_message(triage, answers)
         if message is None:
             raise BadForm
         reasons = [line for line in message.strip().splitlines() if not line.startswith("EMERGENCY:")]
-        return page("emergency.html", message=reasons, sealed=sealed)
+        return page("emergency.html", message=reasons, sealed=sealed, notes=notes or [])
 
     @app.after_request
     def safe_headers(response: Response) -> Response:
@@ -194,7 +196,7 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         if state.showing is None:
             raise BadForm
         if state.showing == CALL_NOW:
-            return call_now_page(answers, request.args["s"])
+            return call_now_page(answers, request.args["s"], state.notes)
         return question_page(answers, state, request.args["s"])
 
     @app.post("/question")
@@ -229,7 +231,7 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
             answers[q.id] = coerce_answer(q, _reply(q))
         except ValueError as exc:  # the same question again, with the error and the reply as sent
             return redirect_to("question", answers, PageState(asked=asked, warned=state.warned, showing=q.id,
-                                                              error=_error_text(exc), sent=_sent(q)))
+                                                              error=_error_text(exc), sent=_sent(q), notes=state.notes))
         answers = visible_answers(content, answers)[0]
         asked.append(q.id)
         message = emergency_message(triage, answers)
@@ -239,8 +241,9 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
 
     @app.get("/result")
     def result() -> Response:
-        answers, _ = opened(request.args.get("s"))
-        return page("result.html", result=triage.evaluate(visible_answers(content, answers)[0]), sealed=request.args["s"])
+        answers, state = opened(request.args.get("s"))
+        return page("result.html", result=triage.evaluate(visible_answers(content, answers)[0]), sealed=request.args["s"],
+                    notes=state.notes)
 
     @app.get("/summary")
     def summary() -> Response:
@@ -272,9 +275,10 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         sent = request.files.get("answers_file")
         if sent is None:
             raise BadForm
+        notes: list[str] = []  # warnings about a file that is still read (an unfinished FHIR response): on the next page
         try:  # read as an answer file is: the same decoding (byte-order mark, binary, UTF-8) and sniff
             text = decode_text(sent.read(MAX_BODY + 1), "your file")
-            answers = answers_from_data(content, parse_document(text, "your file"), "your file")
+            answers = answers_from_data(content, parse_document(text, "your file"), "your file", notes)
         except InputError as exc:
             lines = [re.sub(r"^your file:(\d+):\d+: ", r"line \1: ", line) for line in str(exc).splitlines()[:5]]
             return page("problem.html", 422, title="That file could not be used",
@@ -284,8 +288,8 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
         position = next_unanswered(content, answers, 0)
         asked = [q.id for q in content.questions[:position] if q.id in answers]
         if emergency_message(triage, answers):  # as `ask --answers` does: the call-now page before any question
-            return redirect_to("question", answers, PageState(asked=asked, showing=CALL_NOW))
-        return redirect_to_next(answers, asked, 0, False)
+            return redirect_to("question", answers, PageState(asked=asked, showing=CALL_NOW, notes=notes))
+        return redirect_to_next(answers, asked, 0, False, notes)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -310,12 +314,15 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
     @app.post("/api/v1/triage")
     def api_triage() -> Response:
         data = _json_body("the answers")
+        notes: list[str] = []
         try:  # 422: JSON, but not answers to this questionnaire
-            answers = answers_from_data(content, data, "request")
+            answers = answers_from_data(content, data, "request", notes)
         except InputError as exc:
             raise JsonProblem(422, *_messages(exc)) from None
         answers.pop(RECORD_ID, None)
-        return Response(renderer.render(triage.evaluate(answers), "json"), mimetype="application/json")
+        result = triage.evaluate(answers).to_dict()  # as `check --format json` writes it, and then
+        # warnings about a FHIR response that was still read (an unfinished one): absent without any, as in batch's records
+        return _json({**result, "notes": notes} if notes else result)
 
     @app.get("/cds-services")
     def cds_discovery() -> Response:

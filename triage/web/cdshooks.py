@@ -3,7 +3,8 @@ shows a patient asks us, and gets one card whose summary is the triage headline.
 
 The record sends the patient's newest QuestionnaireResponse to our questionnaire as prefetch
 (we never fetch anything: no network at run time). The card's indicator follows the urgency;
-its detail lists the warning signs and the reasons. No response, no card.
+its detail lists the warning signs and the reasons, and ends with any note about the response
+(one marked in-progress may lack answers). No response, no card.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ..answers import RECORD_ID
 from ..evaluate import Result, Triage
 from ..fhir import LEGACY_QUESTIONNAIRE_URL, QUESTIONNAIRE_URL
 from ..model import Content
+from ..render import markdown_text
 
 SERVICE_ID = "muscle-triage"
 PREFETCH_KEY = "questionnaireResponse"
@@ -67,15 +69,18 @@ def cards(content: Content, triage: Triage, request: Any) -> dict[str, Any]:
     response = newest_response(request)
     if response is None:
         return {"cards": []}
-    answers = answers_from_data(content, response, "prefetch")
+    notes: list[str] = []
+    answers = answers_from_data(content, response, "prefetch", notes)
     answers.pop(RECORD_ID, None)
-    return {"cards": [card(triage.evaluate(answers))]}
+    return {"cards": [card(triage.evaluate(answers), notes)]}
 
 
-def card(result: Result) -> dict[str, Any]:
+def card(result: Result, notes: list[str] | None = None) -> dict[str, Any]:
+    """The card; `notes` (warnings about the response that was still read) end its detail."""
     detail = [f"**{result.urgency_label}.** {result.urgency_action}"]
     detail += [f"- Warning sign: {flag.text}" for flag in result.red_flags]
     detail += [f"- {reason.text}" for reason in result.main_reasons]
+    detail += [f"- Note: {markdown_text(note)}." for note in notes or ()]
     return {
         "summary": short(result.headline),
         "indicator": INDICATORS[result.urgency],

@@ -29,6 +29,12 @@ _RESULT = {
         "emergency_signs": {**_TEXTS, "minItems": 1, "description": "always listed, whatever the result"},
         "sources": _ITEMS,
         "disclaimer": {"type": "string"},
+        "notes": {**_TEXTS, "minItems": 1,
+                  "description": "only from POST /api/v1/triage, and only when the posted QuestionnaireResponse "
+                                 "has notes: warnings about answers that were still checked (the response is marked "
+                                 "in-progress or stopped, so some answers may be missing; it was saved for another "
+                                 "version of the questions). Absent otherwise; `triage check` writes them on "
+                                 "standard error"},
     },
 }
 
@@ -80,7 +86,7 @@ def openapi_document() -> dict:
                         },
                     },
                     "responses": {
-                        "200": {"description": "the result (docs/result-schema.md)",
+                        "200": {"description": "the result (docs/result-schema.md), with `notes` when a FHIR response has any",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Result"}}}},
                         **_errors(400, 413, 415, 422),
                     },

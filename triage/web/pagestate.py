@@ -1,15 +1,15 @@
 """Where a person is in the web questionnaire, sealed into the page's address.
 
 Every page with answers is reached by GET with one parameter, `s`: the answers so far, the
-questions asked in order, whether the call-now page was shown, and the question on screen,
-compressed and encrypted (Fernet from `cryptography`: AES with an HMAC and a timestamp). So the
-browser's own Back button works (it fetches the previous address again; a POST page under
-`no-store` would fail with "Confirm form resubmission"), the server stores nothing, and the
-address in a browser's history or a proxy's log shows nothing readable (the server can open it
-again until it expires). A sealed state expires
-after `TTL_SECONDS` (an answer sent from an older page is still checked for an emergency),
-and with the key: `TRIAGE_SECRET_KEY` shared by every worker, or a random
-key made when the app is built (a restart then expires every page).
+questions asked in order, whether the call-now page was shown, the question on screen (and,
+on the page an uploaded file leads to, the notes about that file), compressed and encrypted
+(Fernet from `cryptography`: AES with an HMAC and a timestamp). So the browser's own Back
+button works (it fetches the previous address again; a POST page under `no-store` would fail
+with "Confirm form resubmission"), the server stores nothing, and the address in a browser's
+history or a proxy's log shows nothing readable (the server can open it again until it
+expires). A sealed state expires after `TTL_SECONDS` (an answer sent from an older page is
+still checked for an emergency), and with the key: `TRIAGE_SECRET_KEY` shared by every
+worker, or a random key made when the app is built (a restart then expires every page).
 """
 
 from __future__ import annotations
@@ -67,6 +67,9 @@ class PageState:
     """What was wrong with the reply just sent (shown with the question)."""
     sent: Any = None
     """That reply, as sent, so the page shows it again as it was."""
+    notes: list[str] = field(default_factory=list)
+    """Warnings about an uploaded answer file that was still read (an unfinished FHIR response),
+    shown on the page the upload leads to; the pages after it do not carry them."""
 
 
 class Sealer:
@@ -84,6 +87,8 @@ class Sealer:
     def seal(self, state: PageState, made_at: int | None = None) -> str:
         """The state as URL-safe text; `made_at` (seconds since 1970) backdates it, for tests of expiry."""
         fields = [state.answers, state.asked, state.warned, state.showing, state.error, state.sent]
+        if state.notes:  # only then: a state without notes is sealed as before, so every version reads it
+            fields.append(state.notes)
         plain = zlib.compress(json.dumps(fields).encode(), 9)
         if made_at is None:
             return self._fernet.encrypt(plain).decode("ascii")
@@ -104,11 +109,13 @@ class Sealer:
                 raise Unreadable from None
             raise Expired from None
         try:
-            answers, asked, warned, showing, error, sent = json.loads(zlib.decompressobj().decompress(packed, MAX_PLAIN))
+            answers, asked, warned, showing, error, sent, *more = json.loads(zlib.decompressobj().decompress(packed, MAX_PLAIN))
         except (ValueError, TypeError, zlib.error):
             raise Unreadable from None
+        notes = more.pop() if len(more) == 1 else []
         if not (isinstance(answers, dict) and isinstance(asked, list) and all(isinstance(q, str) for q in asked)
                 and isinstance(warned, bool) and (showing is None or isinstance(showing, str))
-                and isinstance(error, str)):
+                and isinstance(error, str) and not more and isinstance(notes, list)
+                and all(isinstance(n, str) for n in notes)):
             raise Unreadable
-        return PageState(answers, asked, warned, showing, error, sent)
+        return PageState(answers, asked, warned, showing, error, sent, notes)

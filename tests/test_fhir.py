@@ -28,7 +28,8 @@ from triage.fhir import (
     response_to_raw_answers,
     unmapped_show_if,
 )
-from triage.model import NOT_SURE, All, AnyOf, Compare, Flag, Not
+from triage.model import NOT_SURE, About, All, AnyOf, Compare, Flag, Not
+from triage.yamlsafe import load_yaml_file
 
 from . import responses
 from .conftest import examples
@@ -417,9 +418,9 @@ def test_response_shape(shipped):
         "id": "rec-1", "feeling": "locked", "episode_minutes": NOT_SURE, "where": [], "stretch_helps": "yes",
         "about_you": ["fibro", "checked"],
     }
-    response = answers_to_response(shipped, answers, questionnaire_url="urn:x")
+    response = answers_to_response(shipped, answers)
     assert response["resourceType"] == "QuestionnaireResponse"
-    expected = ("rec-1", f"urn:x|{__version__}+{shipped.fingerprint}", "completed")
+    expected = ("rec-1", f"{QUESTIONNAIRE_URL}|{__version__}+{shipped.fingerprint}", "completed")
     assert (response["id"], response["questionnaire"], response["status"]) == expected
     items = _items(response)
     assert list(items) == ["feeling", "episode_minutes", "stretch_helps", "about_you"]  # [] is no answer
@@ -594,6 +595,29 @@ def test_a_response_to_another_questionnaire_is_refused(shipped):
         assert raw == {"feeling": "flicker"}, ours
     with pytest.raises(AnswerError, match="answers another questionnaire"):
         response_to_raw_answers(shipped, {**response, "questionnaire": "https://example.org/Questionnaire/phq-9|2"}, "x")
+
+
+def test_the_questionnaire_says_what_its_content_says_about_itself(shipped, mini):
+    """`about:` in questionnaire.yaml names the questions: the date is the day they last changed
+    (not the day of the export), and a fork with its own url refuses the project's responses."""
+    written = load_yaml_file(str(shipped.root / "questionnaire.yaml"))["about"]
+    resource = questionnaire_to_fhir(shipped)
+    assert (resource["url"], resource["date"], resource["publisher"]) == (written["url"], written["date"], written["publisher"])
+    bare = questionnaire_to_fhir(mini)  # no `about:`: the project's names, and no date rather than a wrong one
+    assert bare["url"] == QUESTIONNAIRE_URL and "date" not in bare and bare["publisher"]
+
+    fork = dataclasses.replace(shipped, about=About(url="https://example.org/fhir/Questionnaire/cramps", date="2026-01-02"))
+    exported = questionnaire_to_fhir(fork)
+    assert (exported["url"], exported["date"]) == ("https://example.org/fhir/Questionnaire/cramps", "2026-01-02")
+    saved = answers_to_response(fork, {"feeling": "flicker"})
+    assert saved["questionnaire"].startswith("https://example.org/fhir/Questionnaire/cramps|")
+    assert response_to_raw_answers(fork, saved, "x")[0][1] == {"feeling": "flicker"}
+    for theirs in (QUESTIONNAIRE_URL, "urn:muscle-triage:questionnaire"):  # the project's questions are not the fork's
+        with pytest.raises(AnswerError, match="answers another questionnaire .* not https://example.org/fhir/"):
+            response_to_raw_answers(fork, {**saved, "questionnaire": theirs}, "x")
+    with pytest.raises(AnswerError, match="answers another questionnaire"):
+        response_to_raw_answers(shipped, saved, "x")
+    assert _r4b_errors(exported) is None
 
 
 def _any_answer(q):

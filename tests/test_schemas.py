@@ -38,7 +38,7 @@ SCHEMA_CASES = ["bad-outcomes", "no-second-message", "red-flag-too-mild", "reser
 # and range, templates, and where the {emergency_number} placeholder may appear.
 NOT_SCHEMA_CASES = [
     "alias-bomb-and-tag", "duplicate-key", "template-runtime", "duplicate-rule-id", "flags", "show-if-later",
-    "template-errors", "misplaced-placeholder", "several-kinds-at-once",
+    "template-errors", "misplaced-placeholder", "several-kinds-at-once", "about-block",
     "unknown-ids", "unknown-source", "value-does-not-fit", "yaml-syntax",
 ]
 

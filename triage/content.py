@@ -10,6 +10,7 @@ one definition of the format's shapes); what fits is then read, and what a schem
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from .fieldcheck import Checker, ConditionReader
 from .model import (
     EMERGENCY_NUMBER,
     TEMPLATES,
+    About,
     AdviceItem,
     Content,
     Outcomes,
@@ -307,12 +309,28 @@ def _load_checked(root: Path, cache_key: str | None) -> Content:
             rules.append(rule)
     rules = _stage_rules(rules, flags_set, problems)
     _check_fact_size(questions, rules, root, problems)
+    about = _read_about(questions_file, problems)
     if problems or outcomes is None:
         raise ContentError(sorted(problems, key=lambda p: (p.path, p.line, p.column, p.message)))
-    content = Content(root, tuple(questions), tuple(sorted(rules, key=lambda r: r.id)), advice, sources, outcomes)
+    content = Content(root, tuple(questions), tuple(sorted(rules, key=lambda r: r.id)), advice, sources, outcomes, about)
     content.cache_key = cache_key  # not an init field: dataclasses.replace() (changed content) drops it
     content.fingerprint = fingerprint(root)
     return content
+
+
+def _read_about(file: ShapedFile, problems: list[Problem]) -> About:
+    """The questionnaire's `about:` (its FHIR name and date); a date must be a real day."""
+    block = file.data.get("about") if file.shape.field_fits("about") else None
+    if not isinstance(block, LocatedDict):
+        return About()
+    c = Checker(str(file.path), problems)
+    date = block.get("date")
+    if date is not None:
+        try:
+            datetime.date.fromisoformat(date)
+        except ValueError:
+            c.problem(block.where_value("date"), f"about: date {date!r} is not a day of the calendar")
+    return About(**{key: c.text(block, key, "about") or None for key in ("url", "name", "title", "publisher", "date")})
 
 
 def fingerprint(root: Path) -> str:

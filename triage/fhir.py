@@ -37,7 +37,7 @@ from typing import Any, assert_never
 
 from . import __version__
 from .answers import check_answers, record_id
-from .clock import now_utc, today
+from .clock import now_utc
 from .errors import AnswerError, Problem
 from .model import NOT_SURE, All, AnyOf, Compare, Condition, Content, Question
 from .operators import operator
@@ -73,16 +73,28 @@ def questionnaire_version(content: Content) -> str:
     return f"{__version__}+{content.fingerprint}" if content.fingerprint else __version__
 
 
-def questionnaire_reference(content: Content, url: str = QUESTIONNAIRE_URL) -> str:
+def questionnaire_url(content: Content) -> str:
+    """The questions' canonical URL: their own (`about: url`), or the project's."""
+    return content.about.url or QUESTIONNAIRE_URL
+
+
+def accepted_urls(content: Content) -> tuple[str, ...]:
+    """The names a response may give these questions by: the canonical URL, and for the
+    project's own questions also the name earlier saves used."""
+    url = questionnaire_url(content)
+    return (url, LEGACY_QUESTIONNAIRE_URL) if url == QUESTIONNAIRE_URL else (url,)
+
+
+def questionnaire_reference(content: Content) -> str:
     """A response's `questionnaire`: the canonical URL with the version answered (`url|version`)."""
-    return f"{url}|{questionnaire_version(content)}"
+    return f"{questionnaire_url(content)}|{questionnaire_version(content)}"
 
 
-def is_ours(reference: Any, url: str = QUESTIONNAIRE_URL) -> bool:
-    """Whether a response's `questionnaire` names this questionnaire (any version), or none."""
+def is_ours(reference: Any, content: Content) -> bool:
+    """Whether a response's `questionnaire` names these questions (any version), or none."""
     if reference is None:
         return True
-    return isinstance(reference, str) and reference.split("|", 1)[0] in (url, LEGACY_QUESTIONNAIRE_URL)
+    return isinstance(reference, str) and reference.split("|", 1)[0] in accepted_urls(content)
 
 
 def _codes(q: Question) -> list[tuple[str, str, bool]]:
@@ -195,18 +207,19 @@ def _item(content: Content, q: Question) -> dict:
     return item
 
 
-def questionnaire_to_fhir(content: Content, url: str = QUESTIONNAIRE_URL) -> dict:
-    """The questionnaire as a FHIR R4 Questionnaire resource, items in the order asked."""
-    head = {"resourceType": "Questionnaire", "id": "muscle-triage", "url": url, "version": questionnaire_version(content)}
-    names = {"name": "MuscleTriage", "title": "Muscle twitch, cramp or spasm: questions", "status": "active",
-             "date": today().isoformat(), "publisher": PUBLISHER,
-             "subjectType": ["Patient"]}
+def questionnaire_to_fhir(content: Content) -> dict:
+    """The questionnaire as a FHIR R4 Questionnaire resource, items in the order asked. Its
+    `date` is the day the questions last changed (`about: date`), left out when not given."""
+    about = content.about
+    head = {"resourceType": "Questionnaire", "id": "muscle-triage", "url": questionnaire_url(content),
+            "version": questionnaire_version(content)}
+    names = {"name": about.name or "MuscleTriage", "title": about.title or "Muscle twitch, cramp or spasm: questions",
+             "status": "active", **({"date": about.date} if about.date else {}),
+             "publisher": about.publisher or PUBLISHER, "subjectType": ["Patient"]}
     return {**head, **names, "item": [_item(content, q) for q in content.questions]}
 
 
-def answers_to_response(
-    content: Content, answers: dict, questionnaire_url: str = QUESTIONNAIRE_URL, complete: bool = True,
-) -> dict:
+def answers_to_response(content: Content, answers: dict, complete: bool = True) -> dict:
     """Answers (raw or checked; checked here, so AnswerError on bad ones) as a QuestionnaireResponse
     (status "in-progress" while questions remain: `complete=False`)."""
     checked = check_answers(content, answers, "<answers>")
@@ -221,7 +234,7 @@ def answers_to_response(
             items.append(item)
     rid = record_id(answers)
     named = {"id": rid} if rid is not None and FHIR_ID.fullmatch(rid) else {}
-    reference = questionnaire_reference(content, questionnaire_url)
+    reference = questionnaire_reference(content)
     resource = {"resourceType": "QuestionnaireResponse", **named, "questionnaire": reference,
                 "status": "completed" if complete else "in-progress", "authored": now_utc()}
     return {**resource, "item": items} if items else resource
@@ -308,9 +321,9 @@ def response_notes(resource: Any, content: Content) -> list[str | None]:
 def _read_response(content: Content, resource: dict, where: str, path: str) -> dict:
     if resource.get("status") == "entered-in-error":
         raise _error(path, f"{where}: the response is marked entered-in-error")
-    if not is_ours(resource.get("questionnaire")):
+    if not is_ours(resource.get("questionnaire"), content):
         named = str(resource.get("questionnaire"))[:120]
-        raise _error(path, f"{where}: the response answers another questionnaire ({named}), not {QUESTIONNAIRE_URL}")
+        raise _error(path, f"{where}: the response answers another questionnaire ({named}), not {questionnaire_url(content)}")
     raw: dict[str, Any] = {}
     if isinstance(resource.get("id"), str):
         raw["id"] = resource["id"][:200]

@@ -234,6 +234,20 @@ class Outcomes:
         )
 
 
+@dataclass(frozen=True)
+class About:
+    """What the questionnaire says about itself (`about:` in questionnaire.yaml): its name in FHIR
+    and who publishes it. Unset fields take the project's own (`triage.fhir`); no date, no date."""
+
+    url: str | None = None
+    """The canonical URL of the questions; another questionnaire (a fork) should have its own."""
+    name: str | None = None
+    title: str | None = None
+    publisher: str | None = None
+    date: str | None = None
+    """When the questions last changed in what they ask (YYYY-MM-DD)."""
+
+
 @dataclass
 class Content:
     """A validated content folder: the only input the engine and the renderer need."""
@@ -244,6 +258,7 @@ class Content:
     advice: dict[str, AdviceItem]
     sources: dict[str, Source]
     outcomes: Outcomes
+    about: About = About()
     question_by_id: dict[str, Question] = field(default_factory=dict)
     cache_key: str | None = field(init=False, default=None, compare=False, repr=False)
     """This content's key in the cache (`triage.contentcache`), for values derived from it; None uncached."""

@@ -39,6 +39,11 @@ class Shape:
     """A problem outside any entry (the file is not a mapping, its list is missing): read nothing."""
     broken: dict[int, set[str]] = field(default_factory=dict)
     """Entry index -> the fields of that entry with a problem ("" for the entry itself)."""
+    fields: set[str] = field(default_factory=set)
+    """Top-level fields (other than the list of entries) with a problem."""
+
+    def field_fits(self, name: str) -> bool:
+        return not self.whole and name not in self.fields
 
     def fits(self, index: int, *fields: str) -> bool:
         """True when entry `index` (or, if named, just these of its fields) had no problem."""
@@ -87,6 +92,7 @@ def check_shape(path: str, data: Any, schema: str) -> Shape:
     problems: list[Problem] = []
     whole = False
     broken: dict[int, set[str]] = {}
+    fields: set[str] = set()
     for error in validator.iter_errors(data):
         error = _deepest(error, validator.schema)
         where = list(error.absolute_path)
@@ -94,10 +100,13 @@ def check_shape(path: str, data: Any, schema: str) -> Shape:
         if len(where) >= 2 and where[0] in ENTRY_KINDS and isinstance(where[1], int):
             blocked = "+" if error.validator == NOT_BLOCKING and len(where) == 2 else (str(where[2]) if len(where) > 2 else "")
             broken.setdefault(where[1], set()).add(blocked)
+        elif where and where[0] not in ENTRY_KINDS:
+            if not (error.validator == NOT_BLOCKING and len(where) == 1):
+                fields.add(str(where[0]))
         elif not (error.validator == NOT_BLOCKING and not where):  # an unknown top-level key blocks nothing
             whole = True
     problems = sorted(set(problems), key=lambda p: (p.line, p.column, p.message))
-    return Shape(problems, whole, broken)
+    return Shape(problems, whole, broken, fields)
 
 
 @cache

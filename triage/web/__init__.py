@@ -326,7 +326,7 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
 
     @app.get("/cds-services")
     def cds_discovery() -> Response:
-        return _json(cdshooks.discovery())
+        return _json(cdshooks.discovery(content))
 
     @app.post(f"/cds-services/{cdshooks.SERVICE_ID}")
     def cds_service() -> Response:

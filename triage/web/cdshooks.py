@@ -14,7 +14,7 @@ from typing import Any
 from ..answerfile import answers_from_data
 from ..answers import RECORD_ID
 from ..evaluate import Result, Triage
-from ..fhir import LEGACY_QUESTIONNAIRE_URL, QUESTIONNAIRE_URL
+from ..fhir import accepted_urls
 from ..model import Content
 from ..render import markdown_text
 
@@ -33,17 +33,18 @@ class BadHookRequest(ValueError):
     """A hook call we cannot read; the message says what was expected."""
 
 
-def discovery() -> dict[str, Any]:
-    """GET /cds-services: the one service we offer."""
+def discovery(content: Content) -> dict[str, Any]:
+    """GET /cds-services: the one service we offer, for these questions' responses."""
     return {"services": [{
         "hook": "patient-view",
         "id": SERVICE_ID,
         "title": "Muscle twitch, cramp or spasm: how soon to see a doctor",
         "description": "Reads the patient's newest answers to the muscle-triage questionnaire and returns "
                        "one card: the triage headline, its urgency, the warning signs named and the reasons.",
-        # Both names (a comma is "or" in a FHIR search): responses saved before the https name too.
+        # Every name (a comma is "or" in a FHIR search): for the project's questions, responses
+        # saved before the https name too.
         "prefetch": {PREFETCH_KEY: f"QuestionnaireResponse?subject={{{{context.patientId}}}}"
-                                   f"&questionnaire={QUESTIONNAIRE_URL},{LEGACY_QUESTIONNAIRE_URL}"
+                                   f"&questionnaire={','.join(accepted_urls(content))}"
                                    "&_sort=-authored&_count=1"},
     }]}
 

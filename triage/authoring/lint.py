@@ -104,13 +104,24 @@ def _facts(content: Content, conditions: list[Condition]) -> Iterator[dict] | No
     if total > MAX_COMBINATIONS:
         return None
 
+    # A fact is the union of each answer's own part (to_fact is per question), so each part is
+    # made once, not once per combination: lint tries about a million of them.
+    parts = [[to_fact({q: v}) if v is not None else {} for v in domain] for q, domain in zip(question_ids, domains, strict=True)]
+    flag_parts = [{flag_key(f): True} for f in flags]
+
     def generate() -> Iterator[dict]:
-        for values in itertools.product(*domains):
-            answers = {q: v for q, v in zip(question_ids, values, strict=True) if v is not None}
-            base = to_fact(answers)
+        for chosen in itertools.product(*parts):
+            base: dict = {}
+            for part in chosen:
+                base.update(part)
+            if not flags:
+                yield base
+                continue
             for flag_values in itertools.product((False, True), repeat=len(flags)):
                 fact = dict(base)
-                fact.update({flag_key(f): True for f, on in zip(flags, flag_values, strict=True) if on})
+                for part, on in zip(flag_parts, flag_values, strict=True):
+                    if on:
+                        fact.update(part)
                 yield fact
 
     return generate()

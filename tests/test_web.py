@@ -413,10 +413,10 @@ def test_an_uploaded_response_with_notes_shows_them_on_the_page_it_leads_to(clie
     assert "About your file" not in _uploaded(client, responses.finished(shipped))[1]
 
 
-def test_an_uploaded_complete_response_for_other_questions_shows_its_note_above_the_result(client, shipped):
+def test_an_uploaded_complete_response_for_other_questions_shows_its_note_below_the_headline(client, shipped):
     answers = plain(shipped, EXAMPLES / "night-calf-cramps.json")
     _, page = _uploaded(client, responses.for_another_version(shipped, answers, version="0.0.9+<b>x</b>"))
-    assert 'id="headline"' in page and page.index("About your file") < page.index('id="headline"')
+    assert 'id="headline"' in page and page.index('id="headline"') < page.index("About your file") < page.index('id="why"')
     assert "saved for another version of the questions (0.0.9+&lt;b&gt;x&lt;/b&gt;;" in page, "escaped"
     assert "About your file" not in _uploaded(client, responses.finished(shipped, answers))[1]
 

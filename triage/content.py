@@ -21,7 +21,7 @@ from .conditions import flags_read
 from .contentcache import cached
 from .engines import durable
 from .errors import ContentError, Problem
-from .fieldcheck import Checker, ConditionReader
+from .fieldcheck import Checker, ConditionReader, report_duplicates
 from .model import (
     EMERGENCY_NUMBER,
     TEMPLATES,
@@ -47,17 +47,14 @@ RULES_SCHEMA = "rules.schema.json"
 
 
 def _unique(c: Checker, file: ShapedFile, key: str, kind: str) -> Iterator[tuple[LocatedDict, str, str]]:
-    """(entry, id, label) for each entry that fits its schema and whose id is not taken."""
+    """(entry, id, label) for each entry that fits its schema and whose id is not taken (an id
+    taken twice is reported whether or not its entries fit)."""
+    report_duplicates(c, [entry for _, entry in file.entries(key)], f"duplicate {kind} id")
     seen: set[str] = set()
     for i, entry in file.entries(key):
-        if not file.shape.fits(i):
-            continue
-        item_id = entry["id"]
-        if item_id in seen:
-            c.problem(entry.where_value("id"), f"duplicate {kind} id {item_id!r}")
-            continue
-        seen.add(item_id)
-        yield entry, item_id, f"{kind} {item_id!r}"
+        if file.shape.fits(i) and entry["id"] not in seen:
+            seen.add(entry["id"])
+            yield entry, entry["id"], f"{kind} {entry['id']!r}"
 
 
 def _read_sources(file: ShapedFile, problems: list[Problem]) -> dict[str, Source]:
@@ -106,8 +103,10 @@ def _read_rules(file: ShapedFile, known: _Known, problems: list[Problem]) -> tup
     flags_set: set[str] = set()
     for i, entry in file.entries("rules"):
         then = entry.get("then")
-        if isinstance(then, dict) and isinstance(then.get("flags"), list):
-            flags_set.update(f for f in then["flags"] if isinstance(f, str))
+        named = then.get("flags") if isinstance(then, dict) else None
+        for flag in named if isinstance(named, list) else [named]:  # as written, and as probably meant
+            if isinstance(flag, str):
+                flags_set |= {flag, flag.strip()}
         rid = entry.get("id")
         what = f"rule {rid!r}" if isinstance(rid, str) else f"rule {i + 1}"
         when = None
@@ -133,6 +132,19 @@ def _read_rules(file: ShapedFile, known: _Known, problems: list[Problem]) -> tup
             classification=then.get("classification"), reason=reason, advice=advice, flags=tuple(then.get("flags", ())),
         ))
     return rules, flags_set
+
+
+def _report_duplicate_rules(files: list[ShapedFile], problems: list[Problem]) -> None:
+    """A rule id used twice, in one file or two, whether or not the rules fit their schema."""
+    first: dict[str, tuple[str, int]] = {}
+    for file in files:
+        for i, entry in file.entries("rules"):
+            rid, line = entry.get("id"), file.data["rules"].where(i).line
+            if isinstance(rid, str) and rid in first:
+                where = ":".join(map(str, first[rid]))
+                problems.append(Problem(str(file.path), line, 1, f"duplicate rule id {rid!r} (first in {where})"))
+            elif isinstance(rid, str):
+                first[rid] = (str(file.path), line)
 
 
 def _stage_rules(rules: list[Rule], flags_set: set[str], problems: list[Problem]) -> list[Rule]:
@@ -292,21 +304,13 @@ def _load_checked(root: Path, cache_key: str | None) -> Content:
     unread |= files["advice.yaml"].unread_ids("advice")
     outcomes = _read_outcomes(files["outcomes.yaml"], problems)
     known = _Known({q.id: q for q in questions}, sources, advice, unread)
+    _report_duplicate_rules(rule_files_read, problems)
     rules: list[Rule] = []
     flags_set: set[str] = set()
-    seen: dict[str, Rule] = {}
     for file in rule_files_read:
         read, flags = _read_rules(file, known, problems)
         flags_set |= flags
-        for rule in read:
-            if rule.id in seen:
-                first = seen[rule.id]
-                problems.append(
-                    Problem(rule.path, rule.line, 1, f"duplicate rule id {rule.id!r} (first in {first.path}:{first.line})")
-                )
-                continue
-            seen[rule.id] = rule
-            rules.append(rule)
+        rules += [rule for rule in read if rule.id not in {r.id for r in rules}]
     rules = _stage_rules(rules, flags_set, problems)
     _check_fact_size(questions, rules, root, problems)
     about = _read_about(questions_file, problems)

@@ -38,6 +38,18 @@ class Checker:
         return str(value).strip()
 
 
+def report_duplicates(c: Checker, entries: list, label: str) -> None:
+    """Each id used a second time, whether or not its entries fit their schema (which cannot
+    see it), so this is found in the same run as the rest."""
+    seen: set[str] = set()
+    for entry in entries:
+        item_id = entry.get("id") if isinstance(entry, LocatedDict) else None
+        if isinstance(item_id, str) and item_id in seen:
+            c.problem(entry.where_value("id"), f"{label} {item_id!r}")
+        elif isinstance(item_id, str):
+            seen.add(item_id)
+
+
 # --- conditions ------------------------------------------------------------------------------
 
 
@@ -58,7 +70,6 @@ class ConditionReader:
         self.later = later
         self.unread = unread
         """Questions whose own entry did not fit its schema: comparisons on them are not checked."""
-        self.flags: list[tuple[str, Mark]] = []
 
     def read(self, node: LocatedDict) -> Condition | None:
         """The condition, or None after reporting why it cannot hold (or when it names a
@@ -73,7 +84,6 @@ class ConditionReader:
             inner = self.read(node["not"])
             return Not(inner) if inner is not None else None
         if "flag" in node:
-            self.flags.append((node["flag"], node.where_value("flag")))
             return Flag(node["flag"], node.where_value("flag").line)
         return self._comparison(node)
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from .engines import durable
 from .errors import Problem
-from .fieldcheck import Checker, ConditionReader
+from .fieldcheck import Checker, ConditionReader, report_duplicates
 from .model import NOT_SURE, Option, Question
 from .shapes import ShapedFile
 from .yamlsafe import LocatedDict
@@ -28,10 +28,10 @@ def read_questions(file: ShapedFile, problems: list[Problem]) -> list[Question]:
     entries = list(file.entries("questions"))
     all_ids: set[str] = {e["id"] for _, e in entries if isinstance(e.get("id"), str)}
     unread = file.unread_ids("questions")
-    _report_duplicates(c, [e for _, e in entries], "duplicate question id")
+    report_duplicates(c, [e for _, e in entries], "duplicate question id")
     for _, entry in entries:
         if isinstance(entry.get("options"), list):
-            _report_duplicates(c, entry["options"], f"question {entry.get('id')!r}: duplicate option id")
+            report_duplicates(c, entry["options"], f"question {entry.get('id')!r}: duplicate option id")
     for i, entry in entries:
         if not file.shape.fits(i, *NEEDED_BY_RULES) or entry["id"] in questions:
             continue
@@ -56,18 +56,6 @@ def read_questions(file: ShapedFile, problems: list[Problem]) -> list[Question]:
                 question = replace(question, show_if=condition)
         questions[qid] = question
     return list(questions.values())
-
-
-def _report_duplicates(c: Checker, entries: list, label: str) -> None:
-    """Each id used a second time, whether or not its entries fit their schema (which cannot
-    see it), so this is found in the same pass as the rest."""
-    seen: set[str] = set()
-    for entry in entries:
-        item_id = entry.get("id") if isinstance(entry, LocatedDict) else None
-        if isinstance(item_id, str) and item_id in seen:
-            c.problem(entry.where_value("id"), f"{label} {item_id!r}")
-        elif isinstance(item_id, str):
-            seen.add(item_id)
 
 
 def _flag(file: ShapedFile, index: int, entry: LocatedDict, key: str) -> bool:

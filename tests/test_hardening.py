@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from triage import Triage, load_content
 from triage.answerfile import dump_answers, load_answers
+from triage.authoring.cases import load_cases
 from triage.cli import cli
 from triage.errors import InputError
 from triage.samples import random_answers
@@ -208,6 +209,66 @@ def test_fuzz_rule_loader(tmp_path_factory, mutation):
 @given(mutation=_mutations(MINI))
 def test_fuzz_rule_loader_on_the_small_content(tmp_path_factory, mutation):
     _load_mutated(MINI, tmp_path_factory, mutation)
+
+
+_ODD_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-10, 10**12), st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["", "x", "not_sure", "late\n", "\ud800", "sid", "A-B", "https://example.org/a,b"]),
+    st.lists(st.sampled_from([None, 1, "x", "flicker"]), max_size=3),
+    st.dictionaries(st.sampled_from(["id", "question", "all", "flag", "equals", "x", "12"]),
+                    st.sampled_from([None, 1, "x", "locked", [], {}]), max_size=3),
+)
+
+
+def _nodes(value, path=()):
+    """Every place in parsed YAML: (path, value)."""
+    yield path, value
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _nodes(child, (*path, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _nodes(child, (*path, i))
+
+
+@examples(ci=60, thorough=600)
+@given(data=st.data())
+def test_fuzz_rule_loader_with_odd_values_anywhere(tmp_path_factory, data):
+    """Any value of any type, at any place of any content file (an entry that is a word, a
+    number where a mapping goes, a key that is a number): a located problem or a load, never a
+    crash."""
+    import yaml
+
+    from triage.errors import ContentError
+
+    files = sorted(p.relative_to(MINI) for p in MINI.rglob("*.yaml"))  # the authors' cases too
+    relative = data.draw(st.sampled_from(files))
+    document = yaml.safe_load((MINI / relative).read_text())
+    path, _ = data.draw(st.sampled_from(list(_nodes(document))[1:]))
+    value = data.draw(_ODD_VALUES)
+    parent = document
+    for step in path[:-1]:
+        parent = parent[step]
+    if data.draw(st.booleans()) and isinstance(parent, dict):  # the key itself goes odd
+        parent[data.draw(st.sampled_from([12, True, "12", "Id"]))] = parent.pop(path[-1])
+    else:
+        parent[path[-1]] = value
+    folder = tmp_path_factory.mktemp("oddrules") / "rules"
+    shutil.copytree(MINI, folder)
+    (folder / relative).write_text(yaml.safe_dump(document, allow_unicode=True))
+    try:
+        content = load_content(folder)
+    except ContentError as exc:
+        assert exc.problems
+        for problem in exc.problems:
+            assert problem.path.startswith(str(folder)) and problem.line >= 1 and problem.column >= 1
+        return
+    Triage(content, "python").evaluate({})  # what loads, runs
+    for cases in sorted((folder / "tests").glob("*.yaml")):
+        try:
+            load_cases(content, cases)
+        except InputError as exc:
+            assert exc.problems and all(p.path == str(cases) and p.line >= 1 for p in exc.problems)
 
 
 # --- round trips, faults, privacy -------------------------------------------------------------

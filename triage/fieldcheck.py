@@ -29,8 +29,11 @@ class Checker:
         self.problems.append(Problem(self.path, mark.line, mark.column, message))
 
     def text(self, data: LocatedDict, key: str, what: str) -> str:
-        """The text at `key` (the schema made sure it is text), stripped; "" when absent."""
+        """The text at `key`, stripped; "" when absent or not text (the schema has said so: a
+        question is still read when only its wording is wrong, so its rules are checked too)."""
         value = data.get(key, "")
+        if not isinstance(value, str):
+            return ""
         if not _is_unicode(value):
             self.problem(data.where_value(key), f"{what}: {key!r} holds a character that is not valid Unicode "
                                                 "(a lone surrogate such as \\ud800); it could not be written out")

@@ -3,7 +3,9 @@ two-worker cluster: every line equals what `triage batch` writes for the same in
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import random
 import subprocess
 import sys
@@ -15,7 +17,12 @@ from triage.samples import random_answers
 
 from .conftest import ROOT
 
-pytest.importorskip("distributed")
+# An integration test (`pytest -m integration`, which CI runs): Dask is its own extra.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not importlib.util.find_spec("distributed") and os.environ.get("TRIAGE_REQUIRE_INTEGRATION") != "1",
+                       reason="Dask is not installed (pip install -e '.[integration]')"),
+]
 
 MARK = "<!-- recipe: dask -->"
 

@@ -226,6 +226,26 @@ def test_answers_download_and_upload_to_go_on(client, shipped, fmt, name):
     assert upload.status_code == 200 and "Question 3 of about" in page, "it goes on after the answered questions"
 
 
+def test_a_question_page_saves_the_answers_so_far_and_the_file_goes_on_from_there(client, shipped):
+    """Someone who must stop halfway keeps their answers: the file opens again at the next question,
+    and as FHIR it is marked in-progress until every question is answered."""
+    first = client.get("/question", query_string={"s": sealed({}, at="alarm_now")}).get_data(as_text=True)
+    assert "Question 1 of about" in first and "Save my answers so far" not in first, "nothing to save yet"
+    answers = {"alarm_now": ["none"], "feeling": "flicker"}
+    page = client.get("/question", query_string={"s": sealed(answers, at="where")}).get_data(as_text=True)
+    form = page.split('class="save-so-far"', 1)[1].split("</form>", 1)[0]
+    state = re.search(r'name="s" value="([^"]+)"', form).group(1)
+    saved = client.get("/download", query_string={"s": html.unescape(state), "format": "yaml"})
+    assert saved.status_code == 200 and b"feeling: flicker" in saved.data
+    again = client.post("/upload", data={"answers_file": (io.BytesIO(saved.data), "my-answers.yaml")},
+                        content_type="multipart/form-data", follow_redirects=True)
+    assert "Question 3 of about" in again.get_data(as_text=True)
+    partial = client.get("/download", query_string={"s": sealed(answers), "format": "fhir"}).get_json(force=True)
+    whole = client.get("/download", query_string={"s": sealed(plain(shipped, EXAMPLES / "eyelid-twitch-coffee.yaml")),
+                                                  "format": "fhir"}).get_json(force=True)
+    assert (partial["status"], whole["status"]) == ("in-progress", "completed")
+
+
 def test_an_uploaded_file_with_a_problem_names_its_line(client):
     upload = client.post("/upload", data={"answers_file": (io.BytesIO(b"alarm_now: [none]\nfeeling: wobbly\n"), "a.yaml")},
                          content_type="multipart/form-data")

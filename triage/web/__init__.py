@@ -144,6 +144,7 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
             typed=str(typed), current=shown, choices=_choices(question, shown),
             not_sure=NOT_SURE, not_sure_ticked=shown == NOT_SURE or (isinstance(shown, list) and NOT_SURE in shown),
             place=place, total=estimated_total(content, answers, place - 1, position), notes=state.notes,
+            answered=bool(answers),
         )
 
     def call_now_page(answers: Answers, sealed: str | None, notes: list[str] | None = None) -> Response:
@@ -267,7 +268,9 @@ def create_app(rules_dir: str | None = None, engine: str | None = None, region: 
                 fmt, name, kind = "fhir", "my-answers.fhir.json", "application/fhir+json"
             case _:
                 raise BadForm
-        text = dump_answers(content, visible_answers(content, answers)[0], fmt, header=SAVED_BY_WEB)
+        shown = visible_answers(content, answers)[0]
+        complete = next_unanswered(content, shown, 0) >= len(content.questions)  # FHIR: in-progress until then
+        text = dump_answers(content, shown, fmt, complete=complete, header=SAVED_BY_WEB)
         return Response(text, mimetype=kind, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @app.post("/upload")

@@ -99,9 +99,15 @@ def check_shape(path: str, data: Any, schema: str) -> Shape:
     fields: set[str] = set()
     errors = list(validator.iter_errors(data))
     mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    missing: dict[tuple, set[str]] = {}
+    for e in errors:
+        if e.validator == "required" and isinstance(e.instance, dict):
+            missing.setdefault(tuple(e.absolute_path), set()).update(k for k in e.validator_value if k not in e.instance)
     for error in errors:
-        if error.validator in ("anyOf", "oneOf") and tuple(error.absolute_path) in mistyped:
-            continue  # "should be a mapping" says it; "none of the forms fit" would only repeat it
+        if error.validator in ("anyOf", "oneOf") and (
+            tuple(error.absolute_path) in mistyped or _forms_keys(error) & missing.get(tuple(error.absolute_path), set())
+        ):
+            continue  # "should be a mapping" or "'urgency' is missing" says it; "none of the forms fit" would repeat it
         error = deepest(error, validator.schema)
         where = list(error.absolute_path)
         problems.append(problem_for(path, data, error, validator.schema))
@@ -115,6 +121,11 @@ def check_shape(path: str, data: Any, schema: str) -> Shape:
             whole = True
     problems = sorted(set(problems), key=lambda p: (p.line, p.column, p.message))
     return Shape(problems, whole, broken, fields)
+
+
+def _forms_keys(error: Any) -> set[str]:
+    """The keys that start the forms of an anyOf or oneOf (`urgency`, `classification`, ...)."""
+    return {key for form in error.validator_value if isinstance(form, dict) for key in form.get("required", [])}
 
 
 @cache

@@ -108,6 +108,27 @@ def test_bad_test_file_is_a_located_error(runner, tmp_path):
     assert any(ln.startswith(f"{content}/tests/bad.yaml:3:") and "not one of the options" in ln for ln in lines)
 
 
+def test_a_case_that_could_never_fail_is_refused(runner, tmp_path):
+    """No expectation, an empty one, blank words, or a rule both to fire and not: each passes
+    whatever the rules say, so each is an error at its place, not a pass."""
+    content = tmp_path / "rules"
+    shutil.copytree(MINI, content, symlinks=False)
+    (content / "tests" / "never.yaml").write_text(
+        "cases:\n  - name: nothing\n  - name: empty\n    expect: {}\n"
+        "  - name: blank\n    expect: {text_contains: ['  ']}\n"
+        "  - name: both\n    expect: {fired: [cramp], not_fired: [cramp]}\n"
+    )
+    result = invoke(runner, "rules", "test", "--rules", content)
+    assert result.exit_code == 2, result.output
+    lines = [line.replace(f"{content}/", "") for line in result.stderr.strip().splitlines()]
+    assert lines == [
+        "tests/never.yaml:2:5: case 'nothing': 'expect' is missing",
+        "tests/never.yaml:4:13: case 'empty': field 'expect': must not be empty",
+        "tests/never.yaml:6:30: case 'blank', expect, item 1 of 'text_contains': must not be empty",
+        "tests/never.yaml:8:30: case 'both': rule 'cramp' is in both fired and not_fired",
+    ]
+
+
 def test_explain_shows_fired_and_not_fired_rules_with_the_false_part(runner, tmp_path):
     answers = tmp_path / "a.yaml"
     answers.write_text("feeling: locked\nminutes: 12\nstretch_helps: no\nalarms: [none]\n")

@@ -125,6 +125,10 @@ def test_the_browsers_own_back_button_returns_to_the_last_question(browser, serv
         assert page.locator("#error").count() == 1
         page.go_forward()
         assert page.locator("form[data-question]").get_attribute("data-question") == "feeling"
+        tab_to(page, "input[type=radio][name=reply]")  # from the answers, Tab goes to Next, Back, then Save
+        for expected in ("button[value=answer]", "button[value=back]", ".save-so-far button"):
+            page.keyboard.press("Tab")
+            assert _focused(page, expected), expected
         answer_with_keyboard(page, "flicker")
         assert "Question 3 of about" in page.content()
         page.go_back()  # the page as it was before that answer (no "Confirm form resubmission")

@@ -22,8 +22,10 @@ CALL_NOW = "Call your emergency number now</h1>"
 
 
 def hidden(page: str) -> dict[str, str]:
-    """The hidden fields on the page (the sealed state `s`, and any others)."""
-    return {name: html.unescape(value) for name, value in HIDDEN.findall(page)}
+    """The hidden fields of the page's posted forms (the sealed state `s`, and any others); the
+    forms that only fetch (a download, the summary) are not part of answering."""
+    posted = "".join(re.findall(r'<form method="post".*?</form>', page, re.S))
+    return {name: html.unescape(value) for name, value in HIDDEN.findall(posted)}
 
 
 def on_screen(page: str) -> str | None:

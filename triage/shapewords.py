@@ -105,7 +105,9 @@ def problem_for(path: str, data: Any, error: Any, root: dict) -> Problem:
     where = list(error.absolute_path)
     mark, field, context = _place(data, where)
     instance, kind, expected = error.instance, error.validator, error.validator_value
-    named = f"field {field}: " if field.startswith("'") else f"{field}: " if field else ""
+    if field and not field.startswith("'"):  # a list item ("option 7") is where, not a field
+        context, field = ", ".join(part for part in (context, field) if part), ""
+    named = f"field {field}: " if field else ""
     if kind == "additionalProperties" or "propertyNames" in error.absolute_schema_path:
         context = ", ".join(part for part in (context, field.strip("'")) if part)  # about a key of this field
         named = ""
@@ -131,10 +133,10 @@ def problem_for(path: str, data: Any, error: Any, root: dict) -> Problem:
         message = f"{named}'{missing}' is missing" + _why(error)
     elif kind == "additionalProperties" and isinstance(instance, dict):
         allowed = set(error.schema.get("properties", {}))
-        unknown = sorted(str(k) for k in instance if k not in allowed)
-        key = unknown[0] if unknown else "?"
-        if isinstance(instance, LocatedDict) and key in instance:
-            mark = instance.where(key)
+        unknown = sorted((k for k in instance if k not in allowed), key=str)
+        if isinstance(instance, LocatedDict) and unknown:
+            mark = instance.where(unknown[0])
+        key = _shown(unknown[0]).strip("'") if unknown else "?"  # a key written true is "true", as in YAML
         message = f"unknown field '{key}'" + (f" (known here: {', '.join(sorted(allowed))})" if allowed else "")
     elif kind == "enum":
         message = f"{named}{_shown(instance)} is not one of: {', '.join(str(v) for v in expected)}" + _why(error)
@@ -145,6 +147,8 @@ def problem_for(path: str, data: Any, error: Any, root: dict) -> Problem:
         message = f"{named}should be {_TYPE_WORDS.get(wanted, wanted)}, not {_kind(instance)}"
     elif kind in ("minItems", "minLength"):
         message = f"{named}must not be empty" if expected == 1 else f"{named}needs at least {expected} items"
+    elif kind == "minProperties" and expected == 1:
+        message = f"{named}must not be empty"
     elif kind in ("maxProperties", "minProperties") and isinstance(instance, dict) and "question" in instance:
         message = f"a comparison on {_shown(instance['question'])} needs exactly one comparison word (found {len(instance) - 1})"
     elif kind == "pattern" and expected == r"\S":
@@ -155,15 +159,20 @@ def problem_for(path: str, data: Any, error: Any, root: dict) -> Problem:
         message = f"{named}not allowed here" + (f": {error.schema['description']}" if error.schema.get("description") else "")
     elif kind == "not":
         message = f"{named}{_shown(instance)} cannot be used: it is reserved"
-    elif kind in ("anyOf", "oneOf") and all(isinstance(form, dict) and form.get("required") for form in expected):
-        wanted = [key for form in expected for key in form["required"]]
-        how_many = "at least one" if kind == "anyOf" else "exactly one"
-        message = f"{named}needs {how_many} of: {', '.join(wanted)}"
+    elif kind in ("anyOf", "oneOf") and all(_form(form, root).get("required") for form in expected):
+        forms = [_form(form, root) for form in expected]
+        wanted = [key for form in forms for key in form["required"]]
+        if all(form.get("additionalProperties") is False for form in forms):  # forms of their own (a condition)
+            known = {key for form in forms for key in form.get("properties", {})}
+            strange = [repr(str(key)) for key in instance if key not in known] if isinstance(instance, dict) else []
+            message = f"{named}needs one of: {', '.join(wanted)}" + (f" (found {', '.join(strange)})" if strange else "")
+        else:  # keys of one mapping: a source's file or url, what a rule concludes
+            message = f"{named}needs {'exactly one' if kind == 'oneOf' else 'at least one'} of: {', '.join(wanted)}"
     elif kind in ("minimum", "maximum"):
         message = f"{named}{_shown(instance)} is out of range (numbers stay between -{NUMBER_LIMIT:.0f} and {NUMBER_LIMIT:.0f})"
     elif kind in ("oneOf", "anyOf"):
-        forms = error.schema.get("description") if isinstance(error.schema, dict) else None
-        message = f"{named}does not fit any of the forms allowed here" + (f" ({forms})" if forms else "")
+        what = error.schema.get("description") if isinstance(error.schema, dict) else None
+        message = f"{named}does not fit any of the forms allowed here" + (f" ({what})" if what else "")
     else:
         message = f"{named}{error.message}"
     line, column = (mark.line, mark.column) if mark is not None else (1, 1)

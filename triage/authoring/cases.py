@@ -66,8 +66,13 @@ def case_shape_problems(root: Path) -> list[Problem]:
     return problems
 
 
-def _check_expect(expect: LocatedDict, content: Content, path: str, problems: list[Problem]) -> None:
-    """What the schema cannot know: that the advice and rules an expectation names exist."""
+def _check_expect(expect: LocatedDict, content: Content, path: str, name: str, problems: list[Problem]) -> None:
+    """What the schema cannot know: that the advice and rules an expectation names exist, and
+    that no rule is expected both to fire and not to (a case that could never pass)."""
+    both = set(expect.get("fired", ())) & set(expect.get("not_fired", ()))
+    for rule in sorted(both):
+        mark = expect.where("not_fired")
+        problems.append(Problem(path, mark.line, mark.column, f"case {name!r}: rule {rule!r} is in both fired and not_fired"))
     for key, known, what in (("advice", content.advice, "advice"), ("no_advice", content.advice, "advice"),
                              ("fired", {r.id for r in content.rules}, "rule"),
                              ("not_fired", {r.id for r in content.rules}, "rule")):
@@ -100,7 +105,7 @@ def load_cases(content: Content, path: Path) -> list[tuple[int, str, dict, Locat
                 problems.extend(exc.problems)
         expect = case.get("expect", LocatedDict())
         if file.shape.fits(i, "expect"):
-            _check_expect(expect, content, spath, problems)
+            _check_expect(expect, content, spath, name, problems)
         if answers is not None and file.shape.fits(i):
             loaded.append((mark.line, name, answers, expect, case.get("todo", "")))
     if problems:

@@ -32,12 +32,18 @@ def test_shipped_author_cases_all_pass_on_every_engine(runner, engine):
     assert "0 failing" in result.stderr
 
 
+def mini_with_cases(tmp_path, file: str, text: str):
+    """A copy of the mini content with one more authors' test file, `tests/<file>`."""
+    content = tmp_path / "rules"
+    shutil.copytree(MINI, content, symlinks=False)
+    (content / "tests" / file).write_text(text)
+    return content
+
+
 def mini_with_a_wrong_case(tmp_path, name: str, expect: str):
     """A copy of the mini content with tests/wrong.yaml: a passing case, then `name`, a long
     cramp wrongly expected to be `expect` (its line is 5)."""
-    content = tmp_path / "rules"
-    shutil.copytree(MINI, content, symlinks=False)
-    (content / "tests" / "wrong.yaml").write_text(
+    return mini_with_cases(tmp_path, "wrong.yaml",
         "cases:\n"
         "  - name: passes\n"
         "    answers: {feeling: flicker}\n"
@@ -46,7 +52,6 @@ def mini_with_a_wrong_case(tmp_path, name: str, expect: str):
         "    answers: {feeling: locked, minutes: 45, stretch_helps: no}\n"
         f"    expect: {expect}\n"
     )
-    return content
 
 
 def test_author_case_failure_names_file_line_case_and_rules_fired(runner, tmp_path):
@@ -97,10 +102,8 @@ def test_todo_cases_are_reported_but_do_not_fail(runner):
 
 
 def test_bad_test_file_is_a_located_error(runner, tmp_path):
-    content = tmp_path / "rules"
-    shutil.copytree(MINI, content, symlinks=False)
-    (content / "tests" / "bad.yaml").write_text(
-        "cases:\n  - name: x\n    answers: {feeling: wobbly}\n    expect: {urgency: later, fired: [nope]}\n"
+    content = mini_with_cases(
+        tmp_path, "bad.yaml", "cases:\n  - name: x\n    answers: {feeling: wobbly}\n    expect: {urgency: later, fired: [nope]}\n"
     )
     result = invoke(runner, "rules", "test", "--rules", content)
     assert result.exit_code == 2
@@ -111,9 +114,7 @@ def test_bad_test_file_is_a_located_error(runner, tmp_path):
 def test_a_case_that_could_never_fail_is_refused(runner, tmp_path):
     """No expectation, an empty one, blank words, or a rule both to fire and not: each passes
     whatever the rules say, so each is an error at its place, not a pass."""
-    content = tmp_path / "rules"
-    shutil.copytree(MINI, content, symlinks=False)
-    (content / "tests" / "never.yaml").write_text(
+    content = mini_with_cases(tmp_path, "never.yaml",
         "cases:\n  - name: nothing\n  - name: empty\n    expect: {}\n"
         "  - name: blank\n    expect: {text_contains: ['  ']}\n"
         "  - name: both\n    expect: {fired: [cramp], not_fired: [cramp]}\n"

@@ -117,3 +117,24 @@ def test_a_runaway_template_is_a_content_error_at_its_line(runner, tmp_path, tem
     line = 1 if "characters" in words else 2  # the size of the whole result has no single line
     assert f"{content}/templates/result.text.j2:{line}:1: template" in result.stderr, result.stderr
     assert words in result.stderr, result.stderr
+
+
+def test_outcomes_are_read_in_the_order_of_urgency_whatever_the_files_order(tmp_path):
+    """The model lists levels and kinds in their own order (what lists them, a legend or a
+    catalogue, must not depend on how an author ordered the file)."""
+    import yaml
+
+    from triage import load_content
+    from triage.model import CLASSIFICATIONS, URGENCY_LEVELS
+
+    content = tmp_path / "rules"
+    shutil.copytree(MINI, content)
+    outcomes = yaml.safe_load((content / "outcomes.yaml").read_text())
+    for section in ("urgency", "classification", "safety_net"):
+        if section in outcomes:
+            outcomes[section] = dict(reversed(list(outcomes[section].items())))
+    (content / "outcomes.yaml").write_text(yaml.safe_dump(outcomes, sort_keys=False))
+    loaded = load_content(content).outcomes
+    assert list(loaded.urgency_labels) == list(loaded.urgency_actions) == list(URGENCY_LEVELS)
+    assert list(loaded.classification_labels) == list(CLASSIFICATIONS)
+    assert list(loaded.safety_nets) == [level for level in URGENCY_LEVELS if level in loaded.safety_nets]

@@ -23,8 +23,10 @@ from .engines import durable
 from .errors import ContentError, Problem
 from .fieldcheck import Checker, ConditionReader, report_duplicates
 from .model import (
+    CLASSIFICATIONS,
     EMERGENCY_NUMBER,
     TEMPLATES,
+    URGENCY_LEVELS,
     About,
     AdviceItem,
     Content,
@@ -198,10 +200,12 @@ def _read_outcomes(file: ShapedFile, problems: list[Problem]) -> Outcomes | None
         _check_placeholders(c, top)
     if top is None or file.shape.problems:
         return None
-    texts = {
-        section: {name: {key: c.text(entry, key, f"{section} {name}") for key in entry} for name, entry in top[section].items()}
-        for section in ("urgency", "classification")
+    texts = {  # in the model's order of levels and kinds, whatever the file's
+        section: {name: {key: c.text(top[section][name], key, f"{section} {name}") for key in top[section][name]}
+                  for name in names}
+        for section, names in (("urgency", URGENCY_LEVELS), ("classification", CLASSIFICATIONS))
     }
+    nets = top.get("safety_net", LocatedDict())
     regions, when_unknown = {}, "911, 999 or 112"
     if "emergency_numbers" in top:
         block = top["emergency_numbers"]
@@ -218,7 +222,7 @@ def _read_outcomes(file: ShapedFile, problems: list[Problem]) -> Outcomes | None
         top["fallback"]["urgency"], c.text(top["fallback"], "reason", "fallback"),
         tuple(sign.strip() for sign in top["emergency_signs"]), c.text(top, "disclaimer", "outcomes"),
         c.text(top, "words_note", "outcomes"),
-        {level: c.text(top["safety_net"], level, f"safety_net {level}") for level in top.get("safety_net", {})},
+        {level: c.text(nets, level, f"safety_net {level}") for level in URGENCY_LEVELS if level in nets},
         regions, when_unknown,
     )
 

@@ -46,12 +46,13 @@ from .yamlsafe import LocatedDict
 SCHEMAS = {"questionnaire.yaml": "questionnaire.schema.json", "outcomes.yaml": "outcomes.schema.json",
            "advice.yaml": "advice.schema.json", "sources.yaml": "sources.schema.json"}
 RULES_SCHEMA = "rules.schema.json"
+REQUIRED_FILES = tuple(SCHEMAS)
 
 
 def _unique(c: Checker, file: ShapedFile, key: str, kind: str) -> Iterator[tuple[LocatedDict, str, str]]:
     """(entry, id, label) for each entry that fits its schema and whose id is not taken (an id
     taken twice is reported whether or not its entries fit)."""
-    report_duplicates(c, [entry for _, entry in file.entries(key)], f"duplicate {kind} id")
+    report_duplicates(c.problems, [(c.path, entry) for _, entry in file.entries(key)], f"duplicate {kind} id")
     seen: set[str] = set()
     for i, entry in file.entries(key):
         if file.shape.fits(i) and entry["id"] not in seen:
@@ -73,10 +74,15 @@ def _read_advice(file: ShapedFile, sources: dict, unread: set[str], problems: li
     for entry, aid, what in _unique(c, file, "advice", "advice"):
         cited = _cited(c, entry, what, sources, unread)
         advice[aid] = AdviceItem(aid, c.text(entry, "title", what), c.text(entry, "text", what), cited)
-        if EMERGENCY_NUMBER in advice[aid].text:
-            c.problem(entry.where_value("text"), f"{what}: {EMERGENCY_NUMBER} may only be used in outcomes.yaml "
-                      "(actions, safety_net, disclaimer); write 'your emergency number'")
+        _no_placeholder(c, entry, "text", what, advice[aid].text)
     return advice
+
+
+def _no_placeholder(c: Checker, entry: LocatedDict, key: str, what: str, text: str) -> None:
+    """The emergency number is filled in only in outcomes.yaml, where each region's is known."""
+    if EMERGENCY_NUMBER in text:
+        c.problem(entry.where_value(key), f"{what}: {EMERGENCY_NUMBER} may only be used in outcomes.yaml "
+                  "(actions, safety_net, disclaimer); write 'your emergency number'")
 
 
 def _cited(c: Checker, entry: LocatedDict, what: str, sources: dict, unread: set[str]) -> tuple[str, ...]:
@@ -119,9 +125,7 @@ def _read_rules(file: ShapedFile, known: _Known, problems: list[Problem]) -> tup
         then, rid = entry["then"], entry["id"]
         cited = _cited(c, entry, what, known.sources, known.unread)
         reason = c.text(then, "reason", what)
-        if EMERGENCY_NUMBER in reason:
-            c.problem(then.where_value("reason"), f"{what}: {EMERGENCY_NUMBER} may only be used in outcomes.yaml "
-                      "(actions, safety_net, disclaimer); write 'your emergency number'")
+        _no_placeholder(c, then, "reason", what, reason)
         advice = tuple(then.get("advice", ()))
         for aid in advice:
             if aid not in known.advice and aid not in known.unread:
@@ -134,19 +138,6 @@ def _read_rules(file: ShapedFile, known: _Known, problems: list[Problem]) -> tup
             classification=then.get("classification"), reason=reason, advice=advice, flags=tuple(then.get("flags", ())),
         ))
     return rules, flags_set
-
-
-def _report_duplicate_rules(files: list[ShapedFile], problems: list[Problem]) -> None:
-    """A rule id used twice, in one file or two, whether or not the rules fit their schema."""
-    first: dict[str, tuple[str, int]] = {}
-    for file in files:
-        for i, entry in file.entries("rules"):
-            rid, line = entry.get("id"), file.data["rules"].where(i).line
-            if isinstance(rid, str) and rid in first:
-                where = ":".join(map(str, first[rid]))
-                problems.append(Problem(str(file.path), line, 1, f"duplicate rule id {rid!r} (first in {where})"))
-            elif isinstance(rid, str):
-                first[rid] = (str(file.path), line)
 
 
 def _stage_rules(rules: list[Rule], flags_set: set[str], problems: list[Problem]) -> list[Rule]:
@@ -245,7 +236,7 @@ def links_out_of(root: Path) -> list[Problem]:
     """Content files that are links leading out of the folder: they are never read, so a
     template or rules file linked to another file cannot show that file in results or errors."""
     inside = os.path.realpath(root)
-    candidates = [root / name for name in ("questionnaire.yaml", "outcomes.yaml", "advice.yaml", "sources.yaml")]
+    candidates = [root / name for name in REQUIRED_FILES]
     for folder in ("rules", "templates", "tests", "schema"):
         if (root / folder).is_dir():
             candidates.extend(sorted((root / folder).iterdir()))
@@ -284,9 +275,6 @@ def load_content(root: str | os.PathLike | None = None) -> Content:
     return cached(root, lambda: content_files(root), lambda key: _load_checked(root, key), Content)
 
 
-REQUIRED_FILES = ("questionnaire.yaml", "outcomes.yaml", "advice.yaml", "sources.yaml")
-
-
 def content_files(root: Path) -> list[Path]:
     """The files a Content is read from (templates aside)."""
     return [root / name for name in REQUIRED_FILES] + rule_files(root)
@@ -308,14 +296,15 @@ def _load_checked(root: Path, cache_key: str | None) -> Content:
     unread |= files["advice.yaml"].unread_ids("advice")
     outcomes = _read_outcomes(files["outcomes.yaml"], problems)
     known = _Known({q.id: q for q in questions}, sources, advice, unread)
-    _report_duplicate_rules(rule_files_read, problems)
-    rules: list[Rule] = []
+    report_duplicates(problems, [(str(f.path), e) for f in rule_files_read for _, e in f.entries("rules")], "duplicate rule id")
+    first_of_id: dict[str, Rule] = {}  # a second rule of an id is reported above
     flags_set: set[str] = set()
     for file in rule_files_read:
         read, flags = _read_rules(file, known, problems)
         flags_set |= flags
-        rules += [rule for rule in read if rule.id not in {r.id for r in rules}]
-    rules = _stage_rules(rules, flags_set, problems)
+        for rule in read:
+            first_of_id.setdefault(rule.id, rule)
+    rules = _stage_rules(list(first_of_id.values()), flags_set, problems)
     _check_fact_size(questions, rules, root, problems)
     about = _read_about(questions_file, problems)
     if problems or outcomes is None:

@@ -7,7 +7,7 @@ here runs, and only the parts that fit are read; so this module never checks a s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -41,16 +41,22 @@ class Checker:
         return str(value).strip()
 
 
-def report_duplicates(c: Checker, entries: list, label: str) -> None:
-    """Each id used a second time, whether or not its entries fit their schema (which cannot
-    see it), so this is found in the same run as the rest."""
-    seen: set[str] = set()
-    for entry in entries:
+def report_duplicates(problems: list[Problem], entries: Iterable[tuple[str, Any]], label: str) -> None:
+    """Each id used a second time, at that id, saying where it was first (`entries`: each with
+    the path of its file, so rules are compared across files). Entries that do not fit their
+    schema count too: the schema cannot see a duplicate, so it is found in the same run."""
+    first: dict[str, tuple[str, int]] = {}
+    for path, entry in entries:
         item_id = entry.get("id") if isinstance(entry, LocatedDict) else None
-        if isinstance(item_id, str) and item_id in seen:
-            c.problem(entry.where_value("id"), f"{label} {item_id!r}")
-        elif isinstance(item_id, str):
-            seen.add(item_id)
+        if not isinstance(item_id, str):
+            continue
+        mark = entry.where_value("id")
+        if item_id in first:
+            where, line = first[item_id]
+            place = f"on line {line}" if where == path else f"in {where}:{line}"
+            problems.append(Problem(path, mark.line, mark.column, f"{label} {item_id!r} (first {place})"))
+        else:
+            first[item_id] = (path, mark.line)
 
 
 # --- conditions ------------------------------------------------------------------------------

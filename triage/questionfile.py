@@ -28,10 +28,11 @@ def read_questions(file: ShapedFile, problems: list[Problem]) -> list[Question]:
     entries = list(file.entries("questions"))
     all_ids: set[str] = {e["id"] for _, e in entries if isinstance(e.get("id"), str)}
     unread = file.unread_ids("questions")
-    report_duplicates(c, [e for _, e in entries], "duplicate question id")
+    report_duplicates(problems, [(c.path, e) for _, e in entries], "duplicate question id")
     for _, entry in entries:
         if isinstance(entry.get("options"), list):
-            report_duplicates(c, entry["options"], f"question {entry.get('id')!r}: duplicate option id")
+            options = [(c.path, option) for option in entry["options"]]
+            report_duplicates(problems, options, f"question {entry.get('id')!r}: duplicate option id")
     for i, entry in entries:
         if not file.shape.fits(i, *NEEDED_BY_RULES) or entry["id"] in questions:
             continue

@@ -54,10 +54,6 @@ def case_files(root: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.y*ml") if p.is_file() and str(p) not in linked_out)
 
 
-def test_files(content: Content) -> list[Path]:
-    return case_files(content.root)
-
-
 def case_shape_problems(root: Path) -> list[Problem]:
     """Every place where a test file does not fit its schema (or cannot be read at all)."""
     problems: list[Problem] = []
@@ -73,9 +69,9 @@ def _check_expect(expect: LocatedDict, content: Content, path: str, name: str, p
     for rule in sorted(both):
         mark = expect.where("not_fired")
         problems.append(Problem(path, mark.line, mark.column, f"case {name!r}: rule {rule!r} is in both fired and not_fired"))
+    rules = {r.id for r in content.rules}
     for key, known, what in (("advice", content.advice, "advice"), ("no_advice", content.advice, "advice"),
-                             ("fired", {r.id for r in content.rules}, "rule"),
-                             ("not_fired", {r.id for r in content.rules}, "rule")):
+                             ("fired", rules, "rule"), ("not_fired", rules, "rule")):
         for i, value in enumerate(expect.get(key, ())):
             if value not in known:
                 mark = expect[key].where(i)
@@ -151,7 +147,7 @@ def judge(result: Result, expect: dict, text: str) -> list[str]:
 def run_cases(triage: Triage, renderer: Renderer) -> list[CaseOutcome]:
     outcomes = []
     problems: list[Problem] = []
-    for path in test_files(triage.content):
+    for path in case_files(triage.content.root):
         try:
             cases = load_cases(triage.content, path)
         except InputError as exc:

@@ -118,6 +118,7 @@ def test_a_case_that_could_never_fail_is_refused(runner, tmp_path):
         "cases:\n  - name: nothing\n  - name: empty\n    expect: {}\n"
         "  - name: blank\n    expect: {text_contains: ['  ']}\n"
         "  - name: both\n    expect: {fired: [cramp], not_fired: [cramp]}\n"
+        "  - name: lists\n    expect: {fired: [], not_fired: [], advice: [], no_advice: [], text_contains: [], text_lacks: []}\n"
     )
     result = invoke(runner, "rules", "test", "--rules", content)
     assert result.exit_code == 2, result.output
@@ -127,6 +128,9 @@ def test_a_case_that_could_never_fail_is_refused(runner, tmp_path):
         "tests/never.yaml:4:13: case 'empty': field 'expect': must not be empty",
         "tests/never.yaml:6:30: case 'blank', expect, item 1 of 'text_contains': must not be empty",
         "tests/never.yaml:8:30: case 'both': rule 'cramp' is in both fired and not_fired",
+        *[f"tests/never.yaml:10:{column}: case 'lists', expect: field '{key}': must not be empty"
+          for column, key in ((21, "fired"), (36, "not_fired"), (48, "advice"), (63, "no_advice"),
+                              (82, "text_contains"), (98, "text_lacks"))],
     ]
 
 
@@ -235,5 +239,7 @@ def test_dash_reads_answers_from_standard_input_wherever_a_file_is_read(runner):
     explained = runner.invoke(cli, ["rules", "explain", "-", "--rules", str(MINI)], input="feeling: flicker\n")
     assert explained.exit_code == 0 and "FIRED" in explained.stdout, explained.stderr
     resumed = runner.invoke(cli, ["ask", "--answers", "-", "--rules", str(MINI)], input="feeling: flicker\n")
-    assert "Traceback" not in resumed.stderr
-    assert "1. What does it feel like?" not in resumed.stderr, "the answered question is not asked again"
+    assert isinstance(resumed.exception, SystemExit) and resumed.exit_code == 130, resumed.exception  # stopped, no crash
+    assert "Question 2 of about" in resumed.stderr and "1. What does it feel like?" not in resumed.stderr, (
+        "it goes on at the next question: the answered one is not asked again"
+    )

@@ -128,7 +128,7 @@ def test_outcomes_are_read_in_the_order_of_urgency_whatever_the_files_order(tmp_
     from triage.model import CLASSIFICATIONS, URGENCY_LEVELS
 
     content = tmp_path / "rules"
-    shutil.copytree(MINI, content)
+    shutil.copytree(TESTS.parent / "rules", content)  # the shipped content: it has safety nets
     outcomes = yaml.safe_load((content / "outcomes.yaml").read_text())
     for section in ("urgency", "classification", "safety_net"):
         if section in outcomes:
@@ -137,4 +137,5 @@ def test_outcomes_are_read_in_the_order_of_urgency_whatever_the_files_order(tmp_
     loaded = load_content(content).outcomes
     assert list(loaded.urgency_labels) == list(loaded.urgency_actions) == list(URGENCY_LEVELS)
     assert list(loaded.classification_labels) == list(CLASSIFICATIONS)
+    assert len(loaded.safety_nets) > 1
     assert list(loaded.safety_nets) == [level for level in URGENCY_LEVELS if level in loaded.safety_nets]

@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import operator
+import shutil
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from triage import __version__
+from triage import __version__, load_content
 from triage.answers import check_answers, visible
 from triage.errors import AnswerError
 from triage.fhir import (
@@ -28,7 +29,7 @@ from triage.fhir import (
     response_to_raw_answers,
     unmapped_show_if,
 )
-from triage.model import NOT_SURE, About, All, AnyOf, Compare, Flag, Not
+from triage.model import NOT_SURE, All, AnyOf, Compare, Flag, Not
 from triage.yamlsafe import load_yaml_file
 
 from . import responses
@@ -597,7 +598,20 @@ def test_a_response_to_another_questionnaire_is_refused(shipped):
         response_to_raw_answers(shipped, {**response, "questionnaire": "https://example.org/Questionnaire/phq-9|2"}, "x")
 
 
-def test_the_questionnaire_says_what_its_content_says_about_itself(shipped, mini):
+def _forked(shipped, tmp_path):
+    """A copy of the shipped content that names itself in its own questionnaire.yaml."""
+    folder = tmp_path / "fork"
+    shutil.copytree(shipped.root, folder)
+    text = (folder / "questionnaire.yaml").read_text()
+    start, end = text.index("about:"), text.index("questions:")
+    (folder / "questionnaire.yaml").write_text(text[:start] + (
+        "about:\n  url: https://example.org/fhir/Questionnaire/cramps\n  name: CrampsClinic\n"
+        "  title: \"Cramps: questions\"\n  publisher: Example Clinic\n  date: \"2026-01-02\"\n"
+    ) + text[end:])
+    return load_content(folder)
+
+
+def test_the_questionnaire_says_what_its_content_says_about_itself(shipped, mini, tmp_path):
     """`about:` in questionnaire.yaml names the questions: the date is the day they last changed
     (not the day of the export), and a fork with its own url refuses the project's responses."""
     written = load_yaml_file(str(shipped.root / "questionnaire.yaml"))["about"]
@@ -606,9 +620,10 @@ def test_the_questionnaire_says_what_its_content_says_about_itself(shipped, mini
     bare = questionnaire_to_fhir(mini)  # no `about:`: the project's names, and no date rather than a wrong one
     assert bare["url"] == QUESTIONNAIRE_URL and "date" not in bare and bare["publisher"]
 
-    fork = dataclasses.replace(shipped, about=About(url="https://example.org/fhir/Questionnaire/cramps", date="2026-01-02"))
+    fork = _forked(shipped, tmp_path)
     exported = questionnaire_to_fhir(fork)
-    assert (exported["url"], exported["date"]) == ("https://example.org/fhir/Questionnaire/cramps", "2026-01-02")
+    assert [exported[key] for key in ("url", "name", "title", "publisher", "date")] == [
+        "https://example.org/fhir/Questionnaire/cramps", "CrampsClinic", "Cramps: questions", "Example Clinic", "2026-01-02"]
     saved = answers_to_response(fork, {"feeling": "flicker"})
     assert saved["questionnaire"].startswith("https://example.org/fhir/Questionnaire/cramps|")
     assert response_to_raw_answers(fork, saved, "x")[0][1] == {"feeling": "flicker"}

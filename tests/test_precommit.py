@@ -1,7 +1,8 @@
 """The pre-commit hooks (.pre-commit-hooks.yaml) as a content repository uses them: pre-commit
 itself (`pre-commit run`, with this checkout's HEAD as the hooks' repository), in a temporary
 git repository holding a content folder in rules/. A clean folder passes; a broken rule fails
-with its path, line and column."""
+with its path, line and column. The hooks run the code of HEAD (committed), not uncommitted
+changes: CI, on a clean checkout, runs exactly what is committed."""
 
 from __future__ import annotations
 

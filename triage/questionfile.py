@@ -44,7 +44,7 @@ def read_questions(file: ShapedFile, problems: list[Problem]) -> list[Question]:
             type=entry["type"],
             options=_read_options(c, entry, what),
             help=c.text(entry, "help", what),
-            not_sure=_flag(file, i, entry, "not_sure"),
+            not_sure=_flag(file, i, entry, "not_sure", unreadable=True),  # then rules may name not_sure: no second message
             alarm=_flag(file, i, entry, "alarm"),
             ordered=_flag(file, i, entry, "ordered"),
             doctor_note=c.text(entry, "doctor_note", what),
@@ -59,8 +59,10 @@ def read_questions(file: ShapedFile, problems: list[Problem]) -> list[Question]:
     return list(questions.values())
 
 
-def _flag(file: ShapedFile, index: int, entry: LocatedDict, key: str) -> bool:
-    return bool(entry.get(key, False)) if file.shape.fits(index, key) else False
+def _flag(file: ShapedFile, index: int, entry: LocatedDict, key: str, unreadable: bool = False) -> bool:
+    """A true/false field; `unreadable` when the schema found it was not one (the content does
+    not load anyway: this only decides what the rules reading the question are checked against)."""
+    return bool(entry.get(key, False)) if file.shape.fits(index, key) else unreadable
 
 
 def _read_options(c: Checker, entry: LocatedDict, what: str) -> tuple[Option, ...]:

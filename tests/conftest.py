@@ -35,6 +35,8 @@ ROOT = TESTS.parent
 SHIPPED = ROOT / "rules"
 MINI = TESTS / "content" / "mini"
 EXAMPLES = ROOT / "examples"
+EXAMPLE_FILES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
+"""The shipped example answer files (the README's and the docs' cases)."""
 
 needs_durable = pytest.mark.skipif(not durable_available(), reason="durable-rules cannot be imported here")
 ENGINES = [pytest.param("durable", marks=needs_durable), "python"]

@@ -12,13 +12,12 @@ from triage.cli import cli
 from triage.model import URGENCY_LEVELS
 
 from . import responses
-from .conftest import EXAMPLES
+from .conftest import EXAMPLE_FILES
 
 pytest.importorskip("flask")
 from triage.web import create_app  # noqa: E402
 from triage.web.cdshooks import INDICATORS, MAX_SUMMARY, short  # noqa: E402
 
-EXAMPLE_FILES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
 SERVICE = "/cds-services/muscle-triage"
 
 

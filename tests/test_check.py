@@ -11,13 +11,12 @@ from triage.answerfile import load_answers
 from triage.cli import cli
 from triage.model import FORMATS
 
-from .conftest import ENGINES, EXAMPLES, MINI, TESTS
+from .conftest import ENGINES, EXAMPLE_FILES, EXAMPLES, MINI, TESTS
 
 GOOD = sorted((TESTS / "answers" / "good").iterdir())
 BAD_DIR = TESTS / "answers" / "bad"
 BAD_EXPECTED = yaml.safe_load((BAD_DIR / "expected.yaml").read_text())
 BAD = sorted(p for p in BAD_DIR.iterdir() if p.name != "expected.yaml")
-EXAMPLE_FILES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
 
 
 def check(runner, *args):

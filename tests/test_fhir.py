@@ -560,7 +560,7 @@ def _r4b_errors(resource: dict) -> str | None:
 def test_the_questionnaire_and_saved_responses_are_valid_fhir_r4b(shipped):
     assert _r4b_errors(questionnaire_to_fhir(shipped)) is None
     complete = {q.id: _any_answer(q) for q in shipped.questions}
-    interrupted = {"alarm_now": ["none"], "feeling": "flicker"}
+    interrupted = responses.FEW_ANSWERS
     not_sure = {"alarm_now": ["none"], "feeling": "locked", "pain": NOT_SURE, "episode_minutes": NOT_SURE}
     for answers, done in ((complete, True), (interrupted, False), (not_sure, True)):
         response = answers_to_response(shipped, answers, complete=done)

@@ -22,10 +22,9 @@ from triage.model import FORMATS
 from triage.render import Presentation
 
 from .browser import pdf_pages
-from .conftest import EXAMPLES, MINI, TESTS
+from .conftest import EXAMPLE_FILES, EXAMPLES, MINI, TESTS
 from .processes import HANG, started, wait_for
 
-EXAMPLE_FILES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
 ESC = "\x1b["
 
 

@@ -20,14 +20,14 @@ from triage.answerfile import load_answers
 from triage.cli import cli
 
 from . import responses
-from .conftest import EXAMPLES
+from .conftest import EXAMPLE_FILES, EXAMPLES
+from .webforms import CALL_NOW as CALL_NOW_HEADING
 from .webforms import complete_with, hidden, on_screen, person_answers, plain, reply_for
 
 pytest.importorskip("flask")
 from triage.web import HEADERS, MAX_BODY, create_app  # noqa: E402
 from triage.web.pagestate import CALL_NOW, TTL_SECONDS, PageState, Sealer  # noqa: E402
 
-EXAMPLE_FILES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
 KEY = "a key for the tests, long enough to be accepted"
 SEALER = Sealer(KEY)
 
@@ -83,7 +83,7 @@ def test_pages_api_and_check_agree_on_generated_answer_sets(client, runner, ship
 def test_an_emergency_answer_shows_the_call_now_page_at_once(client):
     first = hidden(client.get("/question").get_data(as_text=True))
     page = post(client, {**first, "action": "answer", "reply": "breathing"})
-    assert "Call your emergency number now</h1>" in page and "Trouble breathing needs help right away" in page
+    assert CALL_NOW_HEADING in page and "Trouble breathing needs help right away" in page
     result = client.get("/result", query_string={"s": hidden(page)["s"]}).get_data(as_text=True)
     assert "Call your emergency number now" in result and 'class="headline level-emergency"' in result
 
@@ -192,7 +192,7 @@ def test_an_emergency_answer_from_an_old_page_still_gets_the_call_now_page(clien
     old = SEALER.seal(PageState({}, [], False, "alarm_now"), made_at=int(time.time()) - 10 * TTL_SECONDS)
     response = client.post("/question", data={"s": old, "action": "answer", "reply": "breathing"})
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "Call your emergency number now</h1>" in page
+    assert response.status_code == 200 and CALL_NOW_HEADING in page
     assert "Trouble breathing" in page and "start again" in page and 'name="s"' not in page
 
 
@@ -215,7 +215,7 @@ def test_the_doctor_summary_page_allows_exactly_its_own_styles_and_script(client
 
 @pytest.mark.parametrize("fmt, name", [("yaml", "my-answers.yaml"), ("fhir", "my-answers.fhir.json")])
 def test_answers_download_and_upload_to_go_on(client, shipped, fmt, name):
-    answers = {"alarm_now": ["none"], "feeling": "flicker"}
+    answers = responses.FEW_ANSWERS
     response = client.get("/download", query_string={"s": sealed(answers), "format": fmt})
     assert response.status_code == 200 and name in response.headers["Content-Disposition"]
     if fmt == "yaml":
@@ -231,7 +231,7 @@ def test_a_question_page_saves_the_answers_so_far_and_the_file_goes_on_from_ther
     and as FHIR it is marked in-progress until every question is answered."""
     first = client.get("/question", query_string={"s": sealed({}, at="alarm_now")}).get_data(as_text=True)
     assert "Question 1 of about" in first and "Save my answers so far" not in first, "nothing to save yet"
-    answers = {"alarm_now": ["none"], "feeling": "flicker"}
+    answers = responses.FEW_ANSWERS
     page = client.get("/question", query_string={"s": sealed(answers, at="where")}).get_data(as_text=True)
     form = page.split('class="save-so-far"', 1)[1].split("</form>", 1)[0]
     state = re.search(r'name="s" value="([^"]+)"', form).group(1)
@@ -361,7 +361,7 @@ def test_an_uploaded_emergency_shows_the_call_now_page_first(client):
     upload = client.post("/upload", data={"answers_file": (io.BytesIO(b"alarm_now: [breathing]\n"), "a.yaml")},
                          content_type="multipart/form-data", follow_redirects=True)
     page = upload.get_data(as_text=True)
-    assert "Call your emergency number now</h1>" in page and "Trouble breathing" in page
+    assert CALL_NOW_HEADING in page and "Trouble breathing" in page
 
 
 def test_the_openapi_document_is_served_and_checked_in(client):
@@ -443,7 +443,7 @@ def test_an_uploaded_complete_response_for_other_questions_shows_its_note_below_
 
 def test_an_uploaded_unfinished_emergency_shows_the_call_now_page_then_the_note(client, shipped):
     _, page = _uploaded(client, responses.unfinished(shipped, {"alarm_now": ["breathing"]}))
-    assert "Call your emergency number now</h1>" in page
+    assert CALL_NOW_HEADING in page
     assert page.index("</section>") < page.index("About your file:") < page.index("See what to do now"), (
         "the call-now message comes first")
 
